@@ -1,0 +1,25 @@
+"""Write a benchmark's result JSON with the exact command that produced it."""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def emit(name: str, result: dict, record: bool) -> None:
+    """Print the result as the last line; with ``record`` also save it under bench/results/."""
+    if record:
+        RESULTS.mkdir(exist_ok=True)
+        payload = {
+            "command": "python -m bench " + " ".join([name, *sys.argv[2:]]),
+            "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "machine": f"{platform.machine()} {platform.processor() or ''} cores={__import__('os').cpu_count()}".strip(),
+            "result": result,
+        }
+        (RESULTS / f"{name}.json").write_text(json.dumps(payload, indent=2) + "\n")
+    print(json.dumps(result), flush=True)
