@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Generic, Protocol, runtime_checkable
 
-from candidate_pipeline.stage import CandidateT, QueryT_contra, Stage
-from candidate_pipeline.stage_runner import RequestContext
-from candidate_pipeline.stage_runner import StageCall as _StageCall
+from candidate_pipeline.stage import CandidateT, QueryT_contra, Stage, stage_name
+from candidate_pipeline.stage_runner import RequestContext, StageCall
 from candidate_pipeline.stats import StageKind
 
 
@@ -57,9 +56,12 @@ class Filter(Stage, Protocol[QueryT_contra, CandidateT]):
 
 
 def _accepted(
-    ctx: RequestContext, kind: StageKind, stage: object, call: _StageCall, n: int
+    ctx: RequestContext, kind: StageKind, stage: object, call: StageCall, n: int
 ) -> FilterResult[Any] | None:
     """The filter's result if it is a consistent split of its ``n`` inputs, else None (recorded)."""
+    if call.status == "disabled":
+        ctx.record(kind, stage, call, input_count=n)
+        return None
     if call.status != "ok":
         ctx.record(kind, stage, call, input_count=n, kept_count=n)
         return None
@@ -84,21 +86,12 @@ async def run_filters(
     for flt in filters:
         n = len(candidates)
         call = await ctx.run_one(kind, flt, partial(flt.filter, ctx.query, list(candidates)))
-        if call.status == "disabled" or (not call.enabled):
-            ctx.record(kind, flt, call, input_count=n, kept_count=n)
-            continue
         result = _accepted(ctx, kind, flt, call, n)
         if result is None:
             continue
-        name = ctx.stats[-1].name if False else _name(flt)
+        name = stage_name(flt)
         reasons = result.reasons or [None] * len(result.removed)
         removed.extend(Removed(c, name, r) for c, r in zip(result.removed, reasons, strict=True))
         candidates = list(result.kept)
         ctx.record(kind, flt, call, input_count=n, kept_count=len(result.kept), removed_count=len(result.removed))
     return candidates, removed
-
-
-def _name(stage: object) -> str:
-    from candidate_pipeline.stage import stage_name
-
-    return stage_name(stage)

@@ -1,0 +1,87 @@
+"""Side effects: work triggered by a served response that the user must not wait for.
+
+Examples are writing served history to Redis, caching scored candidates and publishing to
+the ``served`` topic. X ``tokio::spawn``s them after the response is built and ignores the
+results; here they become asyncio tasks owned by a :class:`SideEffectTasks` set (so they are
+not garbage-collected mid-flight) that ``drain()`` awaits at shutdown and in tests. Their
+outcome cannot be part of the already-returned request stats, so it goes to Prometheus and
+the log only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Generic, Protocol, runtime_checkable
+
+from candidate_pipeline.stage import CandidateT, QueryT, QueryT_contra, Stage, stage_name
+from candidate_pipeline.stage_runner import RequestContext
+
+
+@dataclass(frozen=True)
+class SideEffectInput(Generic[QueryT, CandidateT]):
+    """What a side effect sees: the hydrated query and the final selected/non-selected lists."""
+
+    query: QueryT
+    selected: list[CandidateT]
+    non_selected: list[CandidateT]
+
+
+@runtime_checkable
+class SideEffect(Stage, Protocol[QueryT_contra]):
+    """Fire-and-forget work after a response; its failure never reaches the caller."""
+
+    async def run(self, inp: SideEffectInput[Any, Any]) -> None: ...
+
+
+class SideEffectTasks:
+    """Strong references to running side-effect tasks, plus a way to wait for them."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    def spawn(self, coro: Any, name: str) -> None:
+        """Start ``coro`` as a task and keep it referenced until it finishes."""
+        task: asyncio.Task[None] = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        """Wait until every started side effect (including ones started meanwhile) finished."""
+        while self._tasks:
+            await asyncio.gather(*tuple(self._tasks), return_exceptions=True)
+
+
+def enabled_side_effects(ctx: RequestContext, side_effects: Sequence[SideEffect[Any]]) -> list[SideEffect[Any]]:
+    """Evaluate enable() now (recording disabled ones in the request stats); return the rest."""
+    runnable = []
+    for effect in side_effects:
+        skipped = ctx.check_enabled("side_effect", effect)
+        if skipped is None:
+            runnable.append(effect)
+        else:
+            ctx.record("side_effect", effect, skipped)
+    return runnable
+
+
+async def _run_detached(ctx: RequestContext, effect: SideEffect[Any], inp: SideEffectInput[Any, Any]) -> None:
+    """Run one side effect under its timeout; outcome goes to metrics/logs, never raises."""
+    call = await ctx.call("side_effect", effect, partial(effect.run, inp))
+    ctx.record("side_effect", effect, call, input_count=len(inp.selected))
+
+
+def start_side_effects(
+    ctx: RequestContext,
+    side_effects: Sequence[SideEffect[Any]],
+    inp: SideEffectInput[Any, Any],
+    tasks: SideEffectTasks,
+) -> list[str]:
+    """Spawn every given side effect as a detached task; return their names."""
+    for effect in side_effects:
+        tasks.spawn(_run_detached(ctx, effect, inp), name=f"side_effect:{ctx.pipeline}:{stage_name(effect)}")
+    return [stage_name(effect) for effect in side_effects]
