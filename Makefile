@@ -5,9 +5,9 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test protos bench lint redis clean
+.PHONY: setup demo test protos bench lint system-deps clean
 
-setup: $(STAMP) redis
+setup: $(STAMP) system-deps
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 # apt-get when missing and we are root; otherwise a clear message.
 APT_PKGS = $(if $(or $(REDIS_URL),$(shell command -v redis-server)),,redis-server) \
            $(if $(shell command -v docker-compose),,docker-compose)
-redis:
+system-deps:
 	@if [ -z "$(strip $(APT_PKGS))" ]; then :; \
 	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
 		echo "installing with apt-get: $(strip $(APT_PKGS))"; \
