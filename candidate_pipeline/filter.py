@@ -67,12 +67,20 @@ def _accepted(
         return None
     result = call.value
     if not isinstance(result, FilterResult):
-        ctx.warn(kind, stage, "returned %s, expected FilterResult; input passed through", type(result).__name__)
+        ctx.warn(
+            kind, stage, "returned %s, expected FilterResult; input passed through", type(result).__name__
+        )
         ctx.record(kind, stage, call, status="error", input_count=n, kept_count=n)
         return None
     if len(result.kept) + len(result.removed) != n:
-        ctx.warn(kind, stage, "kept %d + removed %d != input %d; input passed through",
-                 len(result.kept), len(result.removed), n)
+        ctx.warn(
+            kind,
+            stage,
+            "kept %d + removed %d != input %d; input passed through",
+            len(result.kept),
+            len(result.removed),
+            n,
+        )
         ctx.record(kind, stage, call, status="length_mismatch", input_count=n, kept_count=n, error_count=1)
         return None
     return result
@@ -93,5 +101,7 @@ async def run_filters(
         reasons = result.reasons or [None] * len(result.removed)
         removed.extend(Removed(c, name, r) for c, r in zip(result.removed, reasons, strict=True))
         candidates = list(result.kept)
-        ctx.record(kind, flt, call, input_count=n, kept_count=len(result.kept), removed_count=len(result.removed))
+        ctx.record(
+            kind, flt, call, input_count=n, kept_count=len(result.kept), removed_count=len(result.removed)
+        )
     return candidates, removed

@@ -42,8 +42,12 @@ def apply_batch_call(
         return
     results = as_result_list(call.value)
     if results is None:
-        ctx.warn(kind, stage, "returned %s, expected a sequence of per-candidate results",
-                 type(call.value).__name__)
+        ctx.warn(
+            kind,
+            stage,
+            "returned %s, expected a sequence of per-candidate results",
+            type(call.value).__name__,
+        )
         ctx.record(kind, stage, call, status="error", input_count=n)
         return
     if len(results) != n:

@@ -31,7 +31,9 @@ async def run_query_hydrators(
     ctx: RequestContext, kind: StageKind, hydrators: Sequence[QueryHydrator[Any]]
 ) -> None:
     """Run one wave concurrently, then setattr each result on the query in registration order."""
-    for hydrator, call in await ctx.run_concurrently(kind, hydrators, lambda h: partial(h.hydrate, ctx.query)):
+    for hydrator, call in await ctx.run_concurrently(
+        kind, hydrators, lambda h: partial(h.hydrate, ctx.query)
+    ):
         if call.status != "ok":
             ctx.record(kind, hydrator, call, input_count=1)
             continue

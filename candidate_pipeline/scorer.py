@@ -25,7 +25,9 @@ class Scorer(Stage, Protocol[QueryT_contra, CandidateT_contra]):
     ) -> Sequence[Mapping[str, Any] | None | Exception]: ...
 
 
-async def run_scorers(ctx: RequestContext, scorers: Sequence[Scorer[Any, Any]], candidates: Sequence[Any]) -> None:
+async def run_scorers(
+    ctx: RequestContext, scorers: Sequence[Scorer[Any, Any]], candidates: Sequence[Any]
+) -> None:
     """Run enabled scorers one after another, applying each one's updates before the next."""
     snapshot = tuple(candidates)
     for scorer in scorers:

@@ -67,21 +67,36 @@ async def run_selector(
     n = len(candidates)
     call = await ctx.run_one("selector", selector, partial(selector.select, ctx.query, list(candidates)))
     if call.status != "ok":
-        ctx.record("selector", selector, call, input_count=n, kept_count=0 if call.status == "disabled" else n)
+        ctx.record(
+            "selector", selector, call, input_count=n, kept_count=0 if call.status == "disabled" else n
+        )
         return list(candidates), []
     result = call.value
     if not isinstance(result, SelectResult):
-        ctx.warn("selector", selector, "returned %s, expected SelectResult; passing through",
-                 type(result).__name__)
+        ctx.warn(
+            "selector", selector, "returned %s, expected SelectResult; passing through", type(result).__name__
+        )
         ctx.record("selector", selector, call, status="error", input_count=n, kept_count=n)
         return list(candidates), []
     if len(result.selected) + len(result.non_selected) != n:
-        ctx.warn("selector", selector, "selected %d + non_selected %d != input %d; passing through",
-                 len(result.selected), len(result.non_selected), n)
-        ctx.record("selector", selector, call, status="length_mismatch", input_count=n, kept_count=n,
-                   error_count=1)
+        ctx.warn(
+            "selector",
+            selector,
+            "selected %d + non_selected %d != input %d; passing through",
+            len(result.selected),
+            len(result.non_selected),
+            n,
+        )
+        ctx.record(
+            "selector", selector, call, status="length_mismatch", input_count=n, kept_count=n, error_count=1
+        )
         return list(candidates), []
-    ctx.record("selector", selector, call, input_count=n, kept_count=len(result.selected),
-               removed_count=len(result.non_selected))
+    ctx.record(
+        "selector",
+        selector,
+        call,
+        input_count=n,
+        kept_count=len(result.selected),
+        removed_count=len(result.non_selected),
+    )
     return list(result.selected), list(result.non_selected)
-

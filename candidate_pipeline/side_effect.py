@@ -57,7 +57,9 @@ class SideEffectTasks:
             await asyncio.gather(*tuple(self._tasks), return_exceptions=True)
 
 
-def enabled_side_effects(ctx: RequestContext, side_effects: Sequence[SideEffect[Any]]) -> list[SideEffect[Any]]:
+def enabled_side_effects(
+    ctx: RequestContext, side_effects: Sequence[SideEffect[Any]]
+) -> list[SideEffect[Any]]:
     """Evaluate enable() now (recording disabled ones in the request stats); return the rest."""
     runnable = []
     for effect in side_effects:

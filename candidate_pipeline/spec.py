@@ -115,7 +115,9 @@ def _build_stage(section: str, spec: StageSpec, registry: Mapping[str, StageFact
     return stage
 
 
-def build_pipeline(spec: PipelineSpec, registry: Mapping[str, StageFactory], deps: Any = None) -> CandidatePipeline:
+def build_pipeline(
+    spec: PipelineSpec, registry: Mapping[str, StageFactory], deps: Any = None
+) -> CandidatePipeline:
     """Build the pipeline a spec describes; stages with ``enabled: false`` are not built at all."""
     built: dict[str, Any] = {
         section: [_build_stage(section, s, registry, deps) for s in getattr(spec, section) if s.enabled]
@@ -124,7 +126,9 @@ def build_pipeline(spec: PipelineSpec, registry: Mapping[str, StageFactory], dep
     selector = spec.selector
     return CandidatePipeline(
         name=spec.name,
-        selector=_build_stage("selector", selector, registry, deps) if selector and selector.enabled else None,
+        selector=_build_stage("selector", selector, registry, deps)
+        if selector and selector.enabled
+        else None,
         result_size=spec.result_size,
         default_stage_timeout_s=spec.default_stage_timeout_s,
         **built,

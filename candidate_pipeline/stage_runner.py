@@ -79,7 +79,12 @@ class RequestContext:
             elapsed = _ms_since(start)
             logger.warning(
                 "pipeline=%s request_id=%s stage_kind=%s stage=%s timed out after %.1f ms (timeout %s s)",
-                self.pipeline, self.request_id, kind, stage_name(stage), elapsed, timeout_s,
+                self.pipeline,
+                self.request_id,
+                kind,
+                stage_name(stage),
+                elapsed,
+                timeout_s,
             )
             return StageCall(status="timeout", error=exc, latency_ms=elapsed)
         except Exception as exc:
@@ -147,13 +152,22 @@ class RequestContext:
         """Log a stage-level problem with the request's identifying fields."""
         logger.warning(
             "pipeline=%s request_id=%s stage_kind=%s stage=%s " + message,
-            self.pipeline, self.request_id, kind, stage_name(stage), *args,
+            self.pipeline,
+            self.request_id,
+            kind,
+            stage_name(stage),
+            *args,
         )
 
     def _log_failure(self, kind: StageKind, stage: object, what: str, exc: BaseException) -> None:
         logger.warning(
             "pipeline=%s request_id=%s stage_kind=%s stage=%s %s: %r",
-            self.pipeline, self.request_id, kind, stage_name(stage), what, exc,
+            self.pipeline,
+            self.request_id,
+            kind,
+            stage_name(stage),
+            what,
+            exc,
             exc_info=exc,
         )
 

@@ -169,4 +169,3 @@ def record_request_metrics(stats: PipelineStats) -> None:
     RESULT_SIZE.labels(stats.pipeline).observe(stats.selected_count)
     if stats.selected_count == 0:
         RESULT_EMPTY.labels(stats.pipeline).inc()
-

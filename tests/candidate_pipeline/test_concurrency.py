@@ -74,7 +74,9 @@ def test_hydrators_overlap_see_same_input_and_apply_in_registration_order() -> N
     async def scenario() -> None:
         clock, barrier = Clock(), asyncio.Barrier(2)
         h1 = FakeHydrator("h1", set_each(x="h1", y="h1"), delay=0.1, clock=clock, barrier=barrier)
-        h2 = FakeHydrator("h2", by_candidate(lambda c: {"x": f"h2 saw x={c.x}"}), clock=clock, barrier=barrier)
+        h2 = FakeHydrator(
+            "h2", by_candidate(lambda c: {"x": f"h2 saw x={c.x}"}), clock=clock, barrier=barrier
+        )
         pipe = CandidatePipeline(
             name="t_conc_hyd",
             sources=[FakeSource("s", [1, 2])],

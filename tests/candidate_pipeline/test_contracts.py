@@ -8,7 +8,18 @@ from dataclasses import dataclass
 
 from candidate_pipeline import CandidatePipeline, FilterResult, SelectResult, TopKScoreSelector
 
-from .fakes import Cand, FakeFilter, FakeHydrator, FakeQueryHydrator, FakeScorer, FakeSource, Query, cands, ids, set_each
+from .fakes import (
+    Cand,
+    FakeFilter,
+    FakeHydrator,
+    FakeQueryHydrator,
+    FakeScorer,
+    FakeSource,
+    Query,
+    cands,
+    ids,
+    set_each,
+)
 
 
 def test_wrong_length_hydrator_and_scorer_are_skipped_whole() -> None:
@@ -42,13 +53,19 @@ def test_per_candidate_exception_leaves_only_that_candidate_untouched() -> None:
             return {"x": f"h{c.id}"}
 
         hyd = FakeHydrator("partial", lambda q, cs: [per_cand(c) for c in cs])
-        scorer = FakeScorer("partial_scorer", lambda q, cs: [KeyError("no model") if c.id == 1 else {"score": 1.0}
-                                                             for c in cs])
+        scorer = FakeScorer(
+            "partial_scorer",
+            lambda q, cs: [KeyError("no model") if c.id == 1 else {"score": 1.0} for c in cs],
+        )
         pipe = CandidatePipeline(
             name="t_contract_percand", sources=[FakeSource("s", [1, 2, 3])], hydrators=[hyd], scorers=[scorer]
         )
         result = await pipe.execute(Query())
-        assert [(c.id, c.x, c.score) for c in result.selected] == [(1, "h1", None), (2, None, 1.0), (3, None, 1.0)]
+        assert [(c.id, c.x, c.score) for c in result.selected] == [
+            (1, "h1", None),
+            (2, None, 1.0),
+            (3, None, 1.0),
+        ]
         rec = result.stats.get("hydrator", "partial")
         assert (rec.status, rec.kept_count, rec.error_count) == ("ok", 1, 1)
         rec = result.stats.get("scorer", "partial_scorer")
@@ -69,7 +86,9 @@ def test_refused_setattr_counts_as_candidate_error() -> None:
 
     async def scenario() -> None:
         pipe = CandidatePipeline(
-            name="t_contract_frozen", sources=[FrozenSource("s", [])], hydrators=[FakeHydrator("h", set_each(x=5))]
+            name="t_contract_frozen",
+            sources=[FrozenSource("s", [])],
+            hydrators=[FakeHydrator("h", set_each(x=5))],
         )
         result = await pipe.execute(Query())
         assert [c.x for c in result.selected] == [0, 0]
@@ -85,7 +104,9 @@ def test_query_hydrator_on_frozen_query_is_an_error_not_a_crash() -> None:
         a: int = 0
 
     async def scenario() -> None:
-        pipe = CandidatePipeline(name="t_contract_frozen_q", query_hydrators=[FakeQueryHydrator("qh", {"a": 1})])
+        pipe = CandidatePipeline(
+            name="t_contract_frozen_q", query_hydrators=[FakeQueryHydrator("qh", {"a": 1})]
+        )
         result = await pipe.execute(FrozenQuery())
         assert result.query.a == 0
         assert result.stats.get("query_hydrator", "qh").status == "error"
@@ -100,7 +121,9 @@ def test_filter_with_inconsistent_split_passes_input_through() -> None:
 
     async def scenario() -> None:
         pipe = CandidatePipeline(
-            name="t_contract_lossy", sources=[FakeSource("s", [1, 2, 3])], filters=[Lossy("lossy", lambda c: True)]
+            name="t_contract_lossy",
+            sources=[FakeSource("s", [1, 2, 3])],
+            filters=[Lossy("lossy", lambda c: True)],
         )
         result = await pipe.execute(Query())
         assert ids(result.selected) == [1, 2, 3]
@@ -123,13 +146,25 @@ def test_truncation_appends_overflow_to_non_selected() -> None:
         assert ids(result.selected) == [6, 5]
         # the selector's own non-selected first, then the truncation overflow
         assert ids(result.non_selected) == [2, 1, 4, 3]
-        assert (result.stats.selected_count, result.stats.non_selected_count, result.stats.truncated_count) == (2, 4, 2)
+        assert (
+            result.stats.selected_count,
+            result.stats.non_selected_count,
+            result.stats.truncated_count,
+        ) == (2, 4, 2)
 
     asyncio.run(scenario())
 
 
 def test_top_k_selector_orders_none_and_nan_last_and_is_stable() -> None:
-    items = [Cand(1, None), Cand(2, 0.5), Cand(3, math.nan), Cand(4, 2.0), Cand(5, 0.5), Cand(6, None), Cand(7, -1.0)]
+    items = [
+        Cand(1, None),
+        Cand(2, 0.5),
+        Cand(3, math.nan),
+        Cand(4, 2.0),
+        Cand(5, 0.5),
+        Cand(6, None),
+        Cand(7, -1.0),
+    ]
     result = TopKScoreSelector(k=4).select(Query(), items)
     assert ids(result.selected) == [4, 2, 5, 7]
     assert ids(result.non_selected) == [1, 3, 6]  # None/NaN as -inf, input order among ties

@@ -28,10 +28,19 @@ def test_raising_stages_of_every_kind_do_not_fail_the_request() -> None:
         side = FakeSideEffect("side_boom", error=BOOM)
         pipe = CandidatePipeline(
             name="t_iso_errors",
-            query_hydrators=[FakeQueryHydrator("qh_boom", {"a": 1}, error=BOOM), FakeQueryHydrator("qh_ok", {"b": 2})],
+            query_hydrators=[
+                FakeQueryHydrator("qh_boom", {"a": 1}, error=BOOM),
+                FakeQueryHydrator("qh_ok", {"b": 2}),
+            ],
             sources=[FakeSource("src_boom", [99], error=BOOM), FakeSource("src_ok", [1, 2, 3])],
-            hydrators=[FakeHydrator("hyd_boom", set_each(x=1), error=BOOM), FakeHydrator("hyd_ok", set_each(y=1))],
-            filters=[FakeFilter("flt_boom", lambda c: False, error=BOOM), FakeFilter("flt_ok", lambda c: c.id != 3)],
+            hydrators=[
+                FakeHydrator("hyd_boom", set_each(x=1), error=BOOM),
+                FakeHydrator("hyd_ok", set_each(y=1)),
+            ],
+            filters=[
+                FakeFilter("flt_boom", lambda c: False, error=BOOM),
+                FakeFilter("flt_ok", lambda c: c.id != 3),
+            ],
             scorers=[
                 FakeScorer("sc_boom", set_each(score=-1.0), error=BOOM),
                 FakeScorer("sc_ok", by_candidate(lambda c: {"score": float(c.id)})),
@@ -45,8 +54,11 @@ def test_raising_stages_of_every_kind_do_not_fail_the_request() -> None:
         assert all(c.x is None and c.y == 1 for c in result.retrieved)
         st = result.stats
         for kind, name in [
-            ("query_hydrator", "qh_boom"), ("source", "src_boom"), ("hydrator", "hyd_boom"),
-            ("filter", "flt_boom"), ("scorer", "sc_boom"),
+            ("query_hydrator", "qh_boom"),
+            ("source", "src_boom"),
+            ("hydrator", "hyd_boom"),
+            ("filter", "flt_boom"),
+            ("scorer", "sc_boom"),
         ]:
             rec = st.get(kind, name)  # type: ignore[arg-type]
             assert (rec.status, rec.error_count, rec.enabled) == ("error", 1, True), rec
@@ -90,7 +102,10 @@ def test_slow_stages_time_out_and_are_skipped() -> None:
         assert result.query.a is None
         assert all(c.x is None and c.score is None for c in result.selected)
         for kind, name in [
-            ("query_hydrator", "qh_slow"), ("source", "src_slow"), ("hydrator", "hyd_slow"), ("scorer", "sc_slow")
+            ("query_hydrator", "qh_slow"),
+            ("source", "src_slow"),
+            ("hydrator", "hyd_slow"),
+            ("scorer", "sc_slow"),
         ]:
             assert result.stats.get(kind, name).status == "timeout"  # type: ignore[arg-type]
         assert result.stats.get("source", "src_ok").status == "ok"
@@ -152,7 +167,10 @@ def test_malformed_outputs_are_isolated() -> None:
         result = await pipe.execute(Query())
         assert ids(result.selected) == [1]
         for kind, name in [
-            ("query_hydrator", "qh_list"), ("source", "bad_src"), ("filter", "bad_filter"), ("scorer", "sc_not_seq")
+            ("query_hydrator", "qh_list"),
+            ("source", "bad_src"),
+            ("filter", "bad_filter"),
+            ("scorer", "sc_not_seq"),
         ]:
             assert result.stats.get(kind, name).status == "error"  # type: ignore[arg-type]
 

@@ -42,13 +42,20 @@ def test_failing_and_timed_out_side_effects_are_counted_not_raised() -> None:
     async def scenario() -> None:
         boom = FakeSideEffect("se_boom", error=RuntimeError("kafka down"))
         slow = FakeSideEffect("se_slow", delay=30, timeout_s=0.05)
-        pipe = CandidatePipeline(name="t_side_fail", sources=[FakeSource("s", [1])], side_effects=[boom, slow])
+        pipe = CandidatePipeline(
+            name="t_side_fail", sources=[FakeSource("s", [1])], side_effects=[boom, slow]
+        )
         result = await pipe.execute(Query())
         assert ids(result.selected) == [1]
         await pipe.drain_side_effects()
 
         def value(metric: str, stage: str, status: str) -> float | None:
-            labels = {"pipeline": "t_side_fail", "stage_kind": "side_effect", "stage": stage, "status": status}
+            labels = {
+                "pipeline": "t_side_fail",
+                "stage_kind": "side_effect",
+                "stage": stage,
+                "status": status,
+            }
             return REGISTRY.get_sample_value(metric, labels)
 
         assert value("candidate_pipeline_stage_errors_total", "se_boom", "error") == 1
@@ -62,7 +69,9 @@ def test_disabled_side_effect_is_recorded_and_not_started() -> None:
     async def scenario() -> None:
         off = FakeSideEffect("se_off", enabled=False)
         on = FakeSideEffect("se_on")
-        pipe = CandidatePipeline(name="t_side_disabled", sources=[FakeSource("s", [1])], side_effects=[off, on])
+        pipe = CandidatePipeline(
+            name="t_side_disabled", sources=[FakeSource("s", [1])], side_effects=[off, on]
+        )
         result = await pipe.execute(Query())
         await pipe.drain_side_effects()
         assert result.stats.get("side_effect", "se_off").status == "disabled"

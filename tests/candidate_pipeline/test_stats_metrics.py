@@ -10,7 +10,15 @@ from prometheus_client import REGISTRY
 
 from candidate_pipeline import BaseStage, CandidatePipeline, TopKScoreSelector
 
-from .fakes import FakeFilter, FakeHydrator, FakeQueryHydrator, FakeScorer, FakeSource, Query, by_candidate, set_each
+from .fakes import (
+    FakeFilter,
+    FakeHydrator,
+    FakeQueryHydrator,
+    FakeScorer,
+    FakeSource,
+    Query,
+    by_candidate,
+)
 
 
 def _sample(metric: str, pipeline: str, kind: str, stage: str, status: str = "ok") -> float:
@@ -44,9 +52,14 @@ def test_prometheus_metrics_are_incremented_per_stage() -> None:
         assert _sample("candidate_pipeline_stage_timeouts_total", name, "source", "phoenix", "timeout") == 2
         assert _sample("candidate_pipeline_stage_runs_total", name, "filter", "off", "disabled") == 2
         assert _sample("candidate_pipeline_stage_latency_seconds_count", name, "scorer", "weighted") == 2
-        assert _sample("candidate_pipeline_stage_latency_seconds_count", name, "filter", "off", "disabled") == 0
+        assert (
+            _sample("candidate_pipeline_stage_latency_seconds_count", name, "filter", "off", "disabled") == 0
+        )
         assert _sample("candidate_pipeline_stage_removed_total", name, "selector", "TopKScoreSelector") == 2
-        assert REGISTRY.get_sample_value("candidate_pipeline_request_latency_seconds_count", {"pipeline": name}) == 2
+        assert (
+            REGISTRY.get_sample_value("candidate_pipeline_request_latency_seconds_count", {"pipeline": name})
+            == 2
+        )
         assert REGISTRY.get_sample_value("candidate_pipeline_result_size_sum", {"pipeline": name}) == 4
 
     asyncio.run(scenario())
@@ -67,7 +80,12 @@ def test_stage_stats_record_every_stage_in_order() -> None:
             ("selector", "TopKScoreSelector"),
         ]
         assert st.get("hydrator", "core").kept_count == 3 and st.get("hydrator", "core").error_count == 1
-        assert (st.retrieved_count, st.removed_count, st.selected_count, st.non_selected_count) == (4, 1, 2, 1)
+        assert (st.retrieved_count, st.removed_count, st.selected_count, st.non_selected_count) == (
+            4,
+            1,
+            2,
+            1,
+        )
         assert st.request_id == "abc"
         assert st.total_latency_ms >= max(s.latency_ms for s in st.stages)
         with pytest.raises(KeyError):
@@ -90,7 +108,11 @@ def test_summary_line_is_one_info_log_line_with_every_stage(caplog: pytest.LogCa
         assert "scorers[weighted:" in line
         assert "selector[TopKScoreSelector:2]" in line
         assert line.endswith("selected=2 non_selected=1")
-        infos = [r for r in caplog.records if r.levelno == logging.INFO and r.getMessage().startswith("pipeline=t_summary")]
+        infos = [
+            r
+            for r in caplog.records
+            if r.levelno == logging.INFO and r.getMessage().startswith("pipeline=t_summary")
+        ]
         assert [r.getMessage() for r in infos] == [line]
 
     asyncio.run(scenario())
@@ -104,7 +126,12 @@ def test_summary_line_of_empty_pipeline_keeps_the_core_groups() -> None:
             f"{result.stats.total_latency_ms:.1f} hydrate_query[] sources[] filters[] scorers[] "
             "retrieved=0 removed=0 selected=0 non_selected=0"
         )
-        assert REGISTRY.get_sample_value("candidate_pipeline_result_empty_total", {"pipeline": "t_summary_empty"}) == 1
+        assert (
+            REGISTRY.get_sample_value(
+                "candidate_pipeline_result_empty_total", {"pipeline": "t_summary_empty"}
+            )
+            == 1
+        )
 
     asyncio.run(scenario())
 
