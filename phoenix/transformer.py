@@ -1,0 +1,298 @@
+"""The transformer shared by the Phoenix ranker and the retrieval user tower.
+
+Pre-norm blocks (RMSNorm -> grouped-query attention -> residual; RMSNorm -> gelu MLP ->
+residual), optional qk-norm, rotary positions supplied by the caller, and an explicit boolean
+attention mask (``True`` = the query may attend to the key), so the SAME weights serve both
+masks the models need:
+
+* ``ranker_mask``: X's production mask (reference §4.3.4). User and history tokens attend
+  bidirectionally to each other and never to candidates; each candidate attends to every
+  user/history token and to itself only. This is what makes a candidate's score independent of
+  the other candidates ("candidate isolation").
+* ``prefix_mask``: the retrieval user tower - bidirectional over the valid (non-padding) tokens.
+
+Because user/history tokens never look at candidates, their keys/values do not depend on the
+candidates at all: ``Transformer.forward_prefix`` computes them once per user and returns a
+``KVCache``; ``Transformer.forward_cached`` then scores any number of candidates, in any chunks,
+against that cache (each candidate: the cached prefix keys plus its own key). That path equals the
+full masked path exactly up to float rounding and costs O(C·P) attention instead of O((P+C)²).
+
+Positions come from ``right_anchored_positions`` (reference §4.3.4): the newest history item
+always sits at position H-1 and every candidate at position H, so a candidate's score never
+depends on its slot or on how long the user's history is.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass(frozen=True)
+class TransformerConfig:
+    dim: int = 128
+    num_layers: int = 4
+    num_q_heads: int = 4
+    num_kv_heads: int = 2
+    head_dim: int = 32
+    ffn_multiplier: float = 2.0
+    qk_norm: bool = True
+    rope_base: float = 10_000.0
+
+    def __post_init__(self) -> None:
+        if self.num_q_heads % self.num_kv_heads:
+            raise ValueError(f"num_q_heads ({self.num_q_heads}) must be a multiple of num_kv_heads ({self.num_kv_heads})")
+        if self.head_dim % 2:
+            raise ValueError(f"head_dim must be even for rotary positions, got {self.head_dim}")
+        if min(self.dim, self.num_layers, self.num_q_heads, self.num_kv_heads, self.head_dim) < 1:
+            raise ValueError(f"all transformer sizes must be positive: {self}")
+
+    @property
+    def ffn_dim(self) -> int:
+        """Hidden MLP width, rounded up to a multiple of 32 as X does."""
+        return int(math.ceil(self.dim * self.ffn_multiplier / 32) * 32)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, dim: int, eps: float = 1e-5) -> None:
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        xf = x.float()
+        normed = xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + self.eps)
+        return normed.to(x.dtype) * self.weight
+
+
+# ---------------------------------------------------------------------------------------- positions
+
+
+def right_anchored_positions(
+    num_prefix: int,
+    history_lengths: torch.Tensor,
+    history_len: int,
+    num_candidates: int,
+    *,
+    left_padded: bool = True,
+) -> torch.Tensor:
+    """Rotary positions ``[B, num_prefix + history_len + num_candidates]`` (reference §4.3.4).
+
+    Prefix (user) tokens get 0..P-1; the i-th of the L real history items gets ``H - L + i`` with
+    ``H = P + history_len`` (newest at H-1); padding gets 0; every candidate gets H. With
+    ``left_padded`` (our default layout) the real items occupy the LAST L history slots.
+    """
+    lengths = history_lengths.to(torch.long).reshape(-1)
+    if bool(((lengths < 0) | (lengths > history_len)).any()):
+        raise ValueError(f"history lengths must be in [0, {history_len}], got {lengths.tolist()}")
+    batch = lengths.shape[0]
+    device = lengths.device
+    big_h = num_prefix + history_len
+    slots = torch.arange(history_len, device=device).expand(batch, history_len)
+    if left_padded:
+        real = slots >= (history_len - lengths)[:, None]
+        index_in_real = slots - (history_len - lengths)[:, None]
+    else:
+        real = slots < lengths[:, None]
+        index_in_real = slots
+    hist_pos = torch.where(real, big_h - lengths[:, None] + index_in_real, torch.zeros_like(slots))
+    prefix_pos = torch.arange(num_prefix, device=device).expand(batch, num_prefix)
+    cand_pos = torch.full((batch, num_candidates), big_h, device=device, dtype=torch.long)
+    return torch.cat([prefix_pos, hist_pos, cand_pos], dim=1)
+
+
+def apply_rope(x: torch.Tensor, positions: torch.Tensor, base: float) -> torch.Tensor:
+    """Rotate ``x [B, heads, T, d]`` by ``positions [B, T]`` (half-split rotary embedding)."""
+    half = x.shape[-1] // 2
+    inv_freq = base ** (-torch.arange(half, device=x.device, dtype=torch.float32) / half)
+    angles = positions.to(torch.float32)[..., None] * inv_freq  # [B, T, half]
+    cos = angles.cos()[:, None].to(x.dtype)
+    sin = angles.sin()[:, None].to(x.dtype)
+    x1, x2 = x[..., :half], x[..., half:]
+    return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
+
+
+# ---------------------------------------------------------------------------------------- masks
+
+
+def ranker_mask(
+    num_prefix_and_history: int,
+    num_candidates: int,
+    key_valid: torch.Tensor | None = None,
+    device: torch.device | str | None = None,
+) -> torch.Tensor:
+    """X's production ranker mask, ``[T, T]`` (or ``[B, T, T]`` with ``key_valid [B, P+S]``).
+
+    ``allowed(q, k) = (k < H and (q < H or q is a candidate)) or (q == k and q is a candidate)``.
+    With ``key_valid`` the padded user/history keys are also masked out (every query still has
+    at least the always-valid user token or itself, so no row is empty).
+    """
+    big_h, total = num_prefix_and_history, num_prefix_and_history + num_candidates
+    if key_valid is not None:
+        device = key_valid.device
+    idx = torch.arange(total, device=device)
+    q, k = idx[:, None], idx[None, :]
+    allowed = (k < big_h) | ((q >= big_h) & (q == k))
+    if key_valid is None:
+        return allowed
+    if key_valid.shape[-1] != big_h:
+        raise ValueError(f"key_valid covers {key_valid.shape[-1]} positions, expected {big_h}")
+    valid = torch.cat([key_valid.bool(), torch.ones(key_valid.shape[0], num_candidates, dtype=torch.bool, device=device)], 1)
+    return allowed[None] & (valid[:, None, :] | (q == k)[None])
+
+
+def prefix_mask(key_valid: torch.Tensor) -> torch.Tensor:
+    """Bidirectional mask over valid tokens, ``[B, T, T]`` from ``key_valid [B, T]``.
+
+    A padded query also sees itself, so an all-padding row never yields NaN.
+    """
+    valid = key_valid.bool()
+    eye = torch.eye(valid.shape[1], dtype=torch.bool, device=valid.device)
+    return valid[:, None, :] | eye[None]
+
+
+# ---------------------------------------------------------------------------------------- layers
+
+
+@dataclass
+class KVCache:
+    """Per-layer rotated keys/values of a prefix, ``[B, kv_heads, P, head_dim]`` each."""
+
+    keys: list[torch.Tensor]
+    values: list[torch.Tensor]
+    key_valid: torch.Tensor  # [B, P] bool: which prefix tokens candidates may attend to
+
+    @property
+    def batch_size(self) -> int:
+        return self.key_valid.shape[0]
+
+    def select(self, index: torch.Tensor) -> KVCache:
+        """Rows ``index`` of the batch (e.g. to repeat one user's prefix for several chunks)."""
+        return KVCache(
+            [k.index_select(0, index) for k in self.keys],
+            [v.index_select(0, index) for v in self.values],
+            self.key_valid.index_select(0, index),
+        )
+
+
+class Attention(nn.Module):
+    def __init__(self, cfg: TransformerConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.q_proj = nn.Linear(cfg.dim, cfg.num_q_heads * cfg.head_dim, bias=False)
+        self.k_proj = nn.Linear(cfg.dim, cfg.num_kv_heads * cfg.head_dim, bias=False)
+        self.v_proj = nn.Linear(cfg.dim, cfg.num_kv_heads * cfg.head_dim, bias=False)
+        self.o_proj = nn.Linear(cfg.num_q_heads * cfg.head_dim, cfg.dim, bias=False)
+        self.q_norm = RMSNorm(cfg.head_dim) if cfg.qk_norm else nn.Identity()
+        self.k_norm = RMSNorm(cfg.head_dim) if cfg.qk_norm else nn.Identity()
+
+    def _qkv(self, x: torch.Tensor, positions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        b, t, _ = x.shape
+        c = self.cfg
+        q = self.q_norm(self.q_proj(x).view(b, t, c.num_q_heads, c.head_dim)).transpose(1, 2)
+        k = self.k_norm(self.k_proj(x).view(b, t, c.num_kv_heads, c.head_dim)).transpose(1, 2)
+        v = self.v_proj(x).view(b, t, c.num_kv_heads, c.head_dim).transpose(1, 2)
+        return apply_rope(q, positions, c.rope_base), apply_rope(k, positions, c.rope_base), v
+
+    def forward(
+        self, x: torch.Tensor, positions: torch.Tensor, mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Full masked attention; also returns this layer's rotated K and V."""
+        b, t, _ = x.shape
+        q, k, v = self._qkv(x, positions)
+        attn_mask = mask if mask.dim() == 4 else (mask[None, None] if mask.dim() == 2 else mask[:, None])
+        groups = self.cfg.num_q_heads // self.cfg.num_kv_heads
+        out = F.scaled_dot_product_attention(
+            q, k.repeat_interleave(groups, 1), v.repeat_interleave(groups, 1), attn_mask=attn_mask
+        )
+        return self.o_proj(out.transpose(1, 2).reshape(b, t, -1)), k, v
+
+    def forward_cached(self, x: torch.Tensor, positions: torch.Tensor, cache_k: torch.Tensor, cache_v: torch.Tensor, key_valid: torch.Tensor) -> torch.Tensor:
+        """Candidates attend to the cached prefix keys and to themselves only (never to each other)."""
+        b, t, _ = x.shape
+        c = self.cfg
+        groups = c.num_q_heads // c.num_kv_heads
+        q, k, v = self._qkv(x, positions)
+        q = q.view(b, c.num_kv_heads, groups, t, c.head_dim)
+        scale = c.head_dim**-0.5
+        prefix_scores = torch.einsum("bkgtd,bkpd->bkgtp", q, cache_k) * scale
+        prefix_scores = prefix_scores.masked_fill(~key_valid[:, None, None, None, :], float("-inf"))
+        self_scores = (q * k[:, :, None]).sum(-1, keepdim=True) * scale
+        probs = torch.cat([prefix_scores, self_scores], dim=-1).softmax(-1)
+        out = torch.einsum("bkgtp,bkpd->bkgtd", probs[..., :-1], cache_v) + probs[..., -1:] * v[:, :, None]
+        return self.o_proj(out.reshape(b, c.num_q_heads, t, c.head_dim).transpose(1, 2).reshape(b, t, -1))
+
+
+class MLP(nn.Module):
+    """Non-gated gelu(tanh) MLP without bias (X's [Aug] FFN)."""
+
+    def __init__(self, cfg: TransformerConfig) -> None:
+        super().__init__()
+        self.up = nn.Linear(cfg.dim, cfg.ffn_dim, bias=False)
+        self.down = nn.Linear(cfg.ffn_dim, cfg.dim, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.down(F.gelu(self.up(x), approximate="tanh"))
+
+
+class Block(nn.Module):
+    def __init__(self, cfg: TransformerConfig) -> None:
+        super().__init__()
+        self.attn_norm = RMSNorm(cfg.dim)
+        self.attn = Attention(cfg)
+        self.mlp_norm = RMSNorm(cfg.dim)
+        self.mlp = MLP(cfg)
+
+    def forward(self, x: torch.Tensor, positions: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        attn_out, k, v = self.attn(self.attn_norm(x), positions, mask)
+        x = x + attn_out
+        return x + self.mlp(self.mlp_norm(x)), k, v
+
+    def forward_cached(self, x: torch.Tensor, positions: torch.Tensor, k: torch.Tensor, v: torch.Tensor, key_valid: torch.Tensor) -> torch.Tensor:
+        x = x + self.attn.forward_cached(self.attn_norm(x), positions, k, v, key_valid)
+        return x + self.mlp(self.mlp_norm(x))
+
+
+class Transformer(nn.Module):
+    """A stack of pre-norm blocks plus a final RMSNorm; see the module docstring for the two paths."""
+
+    def __init__(self, cfg: TransformerConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.num_layers))
+        self.final_norm = RMSNorm(cfg.dim)
+
+    def forward(self, x: torch.Tensor, positions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Hidden states ``[B, T, D]`` of a full sequence under ``mask`` (``[T,T]``/``[B,T,T]``)."""
+        return self.forward_prefix(x, positions, mask, key_valid=None)[0]
+
+    def forward_prefix(
+        self, x: torch.Tensor, positions: torch.Tensor, mask: torch.Tensor, key_valid: torch.Tensor | None
+    ) -> tuple[torch.Tensor, KVCache]:
+        """Run the prefix (user + history) and keep every layer's K/V for ``forward_cached``.
+
+        ``key_valid [B, P]`` says which prefix tokens candidates may attend to (padding excluded).
+        """
+        keys, values = [], []
+        for block in self.blocks:
+            x, k, v = block(x, positions, mask)
+            keys.append(k)
+            values.append(v)
+        if key_valid is None:
+            key_valid = torch.ones(x.shape[0], x.shape[1], dtype=torch.bool, device=x.device)
+        return self.final_norm(x), KVCache(keys, values, key_valid.bool())
+
+    def forward_cached(self, x: torch.Tensor, positions: torch.Tensor, cache: KVCache) -> torch.Tensor:
+        """Hidden states of candidate tokens ``[B, C, D]`` scored against a cached prefix."""
+        if x.shape[0] != cache.batch_size:
+            raise ValueError(f"candidate batch {x.shape[0]} != cached prefix batch {cache.batch_size}")
+        for block, k, v in zip(self.blocks, cache.keys, cache.values, strict=True):
+            x = block.forward_cached(x, positions, k, v, cache.key_valid)
+        return self.final_norm(x)

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import pytest
+import torch
+
+from phoenix.transformer import (
+    Transformer,
+    TransformerConfig,
+    prefix_mask,
+    ranker_mask,
+    right_anchored_positions,
+)
+
+
+def test_ranker_mask_is_x_production_mask() -> None:
+    m = ranker_mask(3, 2)
+    expected = torch.tensor(
+        [
+            [1, 1, 1, 0, 0],
+            [1, 1, 1, 0, 0],
+            [1, 1, 1, 0, 0],
+            [1, 1, 1, 1, 0],
+            [1, 1, 1, 0, 1],
+        ],
+        dtype=torch.bool,
+    )
+    assert torch.equal(m, expected)
+    valid = torch.tensor([[True, False, True]])
+    mv = ranker_mask(3, 2, key_valid=valid)[0]
+    assert not mv[0, 1] and mv[1, 1] and not mv[3, 1] and mv[3, 3] and not mv[3, 4]
+
+
+def test_prefix_mask_never_has_empty_rows() -> None:
+    m = prefix_mask(torch.tensor([[True, True, False], [False, False, False]]))
+    assert m.shape == (2, 3, 3) and m.any(-1).all()
+    assert not m[0, 0, 2] and m[0, 2, 2]
+
+
+def test_right_anchored_positions() -> None:
+    pos = right_anchored_positions(1, torch.tensor([2, 0, 4]), 4, 3)
+    assert pos[0].tolist() == [0, 0, 0, 3, 4, 5, 5, 5]
+    assert pos[1].tolist() == [0, 0, 0, 0, 0, 5, 5, 5]
+    assert pos[2].tolist() == [0, 1, 2, 3, 4, 5, 5, 5]
+    right = right_anchored_positions(1, torch.tensor([2]), 4, 1, left_padded=False)
+    assert right[0].tolist() == [0, 3, 4, 0, 0, 5]
+    with pytest.raises(ValueError, match="history lengths"):
+        right_anchored_positions(1, torch.tensor([5]), 4, 1)
+
+
+def _setup(batch: int = 2, prefix: int = 6, cands: int = 5):
+    torch.manual_seed(0)
+    cfg = TransformerConfig(dim=32, num_layers=2, num_q_heads=4, num_kv_heads=2, head_dim=8)
+    model = Transformer(cfg).eval()
+    x = torch.randn(batch, prefix + cands, cfg.dim)
+    lengths = torch.tensor([3, 5][:batch])
+    pos = right_anchored_positions(1, lengths, prefix - 1, cands)
+    valid = torch.ones(batch, prefix, dtype=torch.bool)
+    valid[:, 1:] = torch.arange(prefix - 1) >= (prefix - 1 - lengths)[:, None]
+    return model, x, pos, valid, prefix
+
+
+def test_kv_cached_path_equals_full_masked_path() -> None:
+    model, x, pos, valid, p = _setup()
+    with torch.no_grad():
+        full = model(x, pos, ranker_mask(p, x.shape[1] - p, key_valid=valid))[:, p:]
+        _, cache = model.forward_prefix(x[:, :p], pos[:, :p], prefix_mask(valid), valid)
+        cached = torch.cat(
+            [model.forward_cached(x[:, p + i : p + i + 2], pos[:, p + i : p + i + 2], cache) for i in range(0, 5, 2)], 1
+        )
+    assert torch.allclose(full, cached, atol=1e-5)
+
+
+def test_candidates_are_isolated() -> None:
+    model, x, pos, valid, p = _setup()
+    with torch.no_grad():
+        full = model(x, pos, ranker_mask(p, 5, key_valid=valid))[:, p:]
+        perm = torch.tensor([4, 2, 0, 3, 1])
+        x2 = torch.cat([x[:, :p], x[:, p:][:, perm]], 1)
+        permuted = model(x2, pos, ranker_mask(p, 5, key_valid=valid))[:, p:]
+        single = model(x[:, : p + 1], pos[:, : p + 1], ranker_mask(p, 1, key_valid=valid))[:, p:]
+    assert torch.allclose(full[:, perm], permuted, atol=1e-5)
+    assert torch.allclose(full[:, :1], single, atol=1e-5)
+
+
+def test_gqa_config_is_validated() -> None:
+    with pytest.raises(ValueError, match="multiple"):
+        TransformerConfig(num_q_heads=3, num_kv_heads=2)
