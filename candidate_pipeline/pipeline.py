@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic
+from typing import Generic
 
 from candidate_pipeline.filter import Filter, run_filters
 from candidate_pipeline.hydrator import Hydrator, run_hydrators
@@ -50,16 +51,16 @@ class CandidatePipeline(Generic[QueryT, CandidateT]):
     """
 
     name: str
-    query_hydrators: list[QueryHydrator[Any]] = field(default_factory=list)
-    dependent_query_hydrators: list[QueryHydrator[Any]] = field(default_factory=list)
-    sources: list[Source[Any, Any]] = field(default_factory=list)
-    hydrators: list[Hydrator[Any, Any]] = field(default_factory=list)
-    filters: list[Filter[Any, Any]] = field(default_factory=list)
-    scorers: list[Scorer[Any, Any]] = field(default_factory=list)
-    selector: Selector[Any, Any] | None = None
-    post_selection_hydrators: list[Hydrator[Any, Any]] = field(default_factory=list)
-    post_selection_filters: list[Filter[Any, Any]] = field(default_factory=list)
-    side_effects: list[SideEffect[Any]] = field(default_factory=list)
+    query_hydrators: Sequence[QueryHydrator[QueryT]] = field(default_factory=list)
+    dependent_query_hydrators: Sequence[QueryHydrator[QueryT]] = field(default_factory=list)
+    sources: Sequence[Source[QueryT, CandidateT]] = field(default_factory=list)
+    hydrators: Sequence[Hydrator[QueryT, CandidateT]] = field(default_factory=list)
+    filters: Sequence[Filter[QueryT, CandidateT]] = field(default_factory=list)
+    scorers: Sequence[Scorer[QueryT, CandidateT]] = field(default_factory=list)
+    selector: Selector[QueryT, CandidateT] | None = None
+    post_selection_hydrators: Sequence[Hydrator[QueryT, CandidateT]] = field(default_factory=list)
+    post_selection_filters: Sequence[Filter[QueryT, CandidateT]] = field(default_factory=list)
+    side_effects: Sequence[SideEffect[QueryT, CandidateT]] = field(default_factory=list)
     result_size: int = DEFAULT_RESULT_SIZE
     default_stage_timeout_s: float = DEFAULT_STAGE_TIMEOUT_S
     _side_effect_tasks: SideEffectTasks = field(

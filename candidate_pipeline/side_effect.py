@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Generic, Protocol, runtime_checkable
 
-from candidate_pipeline.stage import CandidateT, QueryT, QueryT_contra, Stage, stage_name
+from candidate_pipeline.stage import CandidateT, QueryT, Stage, stage_name
 from candidate_pipeline.stage_runner import RequestContext
 
 
@@ -30,10 +30,10 @@ class SideEffectInput(Generic[QueryT, CandidateT]):
 
 
 @runtime_checkable
-class SideEffect(Stage, Protocol[QueryT_contra]):
+class SideEffect(Stage, Protocol[QueryT, CandidateT]):
     """Fire-and-forget work after a response; its failure never reaches the caller."""
 
-    async def run(self, inp: SideEffectInput[Any, Any]) -> None: ...
+    async def run(self, inp: SideEffectInput[QueryT, CandidateT]) -> None: ...
 
 
 class SideEffectTasks:
@@ -58,8 +58,8 @@ class SideEffectTasks:
 
 
 def enabled_side_effects(
-    ctx: RequestContext, side_effects: Sequence[SideEffect[Any]]
-) -> list[SideEffect[Any]]:
+    ctx: RequestContext, side_effects: Sequence[SideEffect[Any, Any]]
+) -> list[SideEffect[Any, Any]]:
     """Evaluate enable() now (recording disabled ones in the request stats); return the rest."""
     runnable = []
     for effect in side_effects:
@@ -71,7 +71,9 @@ def enabled_side_effects(
     return runnable
 
 
-async def _run_detached(ctx: RequestContext, effect: SideEffect[Any], inp: SideEffectInput[Any, Any]) -> None:
+async def _run_detached(
+    ctx: RequestContext, effect: SideEffect[Any, Any], inp: SideEffectInput[Any, Any]
+) -> None:
     """Run one side effect under its timeout; outcome goes to metrics/logs, never raises."""
     call = await ctx.call("side_effect", effect, partial(effect.run, inp))
     ctx.record("side_effect", effect, call, input_count=len(inp.selected))
@@ -79,7 +81,7 @@ async def _run_detached(ctx: RequestContext, effect: SideEffect[Any], inp: SideE
 
 def start_side_effects(
     ctx: RequestContext,
-    side_effects: Sequence[SideEffect[Any]],
+    side_effects: Sequence[SideEffect[Any, Any]],
     inp: SideEffectInput[Any, Any],
     tasks: SideEffectTasks,
 ) -> list[str]:

@@ -117,7 +117,7 @@ def _build_stage(section: str, spec: StageSpec, registry: Mapping[str, StageFact
 
 def build_pipeline(
     spec: PipelineSpec, registry: Mapping[str, StageFactory], deps: Any = None
-) -> CandidatePipeline:
+) -> CandidatePipeline[Any, Any]:
     """Build the pipeline a spec describes; stages with ``enabled: false`` are not built at all."""
     built: dict[str, Any] = {
         section: [_build_stage(section, s, registry, deps) for s in getattr(spec, section) if s.enabled]
