@@ -1,0 +1,245 @@
+"""Thunder's in-memory post store with X's insert, delete, cap and retention rules (reference §3.2-3.3).
+
+Layout: a columnar :class:`PostTable` of light posts, an :class:`IdIndex` post id -> row, a dense
+author index, and three :class:`PostingLists` (originals; secondary = replies and reposts;
+video-eligible). Deletes leave tombstones (post id -> deleted_at) so a create that arrives after
+its delete is not served; tombstones age out with the retention window.
+
+All mutations and reads hold one lock: the ingest thread writes batches, gRPC handlers read.
+Time comes from an injectable ``clock`` so retention is testable without sleeping.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from thunder import constants as c
+from thunder.id_index import IdIndex
+from thunder.post_batch import PostBatch
+from thunder.post_table import HAS_VIDEO, IS_REPLY, IS_RETWEET, PostTable
+from thunder.posting_lists import PostingLists
+
+LIST_NAMES = ("original", "secondary", "video")
+
+
+@dataclass(frozen=True)
+class InsertResult:
+    inserted: int
+    duplicates: int
+    out_of_window: int
+    tombstoned: int
+
+
+class PostStore:
+    """Recent posts by author; safe to share between one writer thread and many readers."""
+
+    def __init__(
+        self,
+        *,
+        retention_s: int = c.POST_RETENTION_SECONDS,
+        clock: Callable[[], float] = time.time,
+        max_list_size: int = c.MAX_POSTING_LIST_SIZE,
+        trim_fraction: int = c.TRIM_FRACTION,
+    ) -> None:
+        if retention_s <= 0 or max_list_size <= 0 or trim_fraction <= 0:
+            raise ValueError("retention_s, max_list_size and trim_fraction must be positive")
+        self.retention_s = retention_s
+        self.clock = clock
+        self.max_list_size = max_list_size
+        self.trim_fraction = trim_fraction
+        self.lock = threading.RLock()
+        self.table = PostTable()
+        self.index = IdIndex()
+        self.authors = IdIndex()  # author id -> dense author index
+        self.author_ids = np.zeros(1024, dtype=np.int64)  # dense index -> author id
+        self.n_authors = 0
+        self.lists = {name: PostingLists() for name in LIST_NAMES}
+        self.tombstones: dict[int, int] = {}
+        self.trim_iteration = 0
+
+    # -- sizes ----------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return self.table.alive
+
+    def list_sizes(self) -> dict[str, int]:
+        return {name: lst.live for name, lst in self.lists.items()}
+
+    def nbytes(self) -> int:
+        """Bytes held by the numpy structures (the tombstone dict is counted at ~100 B/entry)."""
+        return (self.table.nbytes + self.index.nbytes + self.authors.nbytes + self.author_ids.nbytes
+                + sum(lst.nbytes for lst in self.lists.values()) + 100 * len(self.tombstones))
+
+    def _now(self) -> int:
+        return int(self.clock())
+
+    # -- writes ---------------------------------------------------------------------------------
+    def insert(self, batch: PostBatch) -> InsertResult:
+        """X's ``insert_posts``: drop future / expired / deleted / already-present posts, then
+        append by created_at to the author's lists, popping the oldest beyond the cap."""
+        with self.lock:
+            return self._insert(batch)
+
+    def _insert(self, batch: PostBatch) -> InsertResult:
+        n_in = len(batch)
+        if n_in == 0:
+            return InsertResult(0, 0, 0, 0)
+        now = self._now()
+        created = batch.columns["created_at"]
+        in_window = (created < now) & (created >= now - self.retention_s) & (batch.columns["post_id"] > 0)
+        batch = batch.select(in_window)
+        out_of_window = n_in - len(batch)
+        tombstoned = 0
+        if self.tombstones and len(batch):
+            dead = np.fromiter((int(p) in self.tombstones for p in batch.columns["post_id"]), dtype=bool, count=len(batch))
+            tombstoned = int(dead.sum())
+            batch = batch.select(~dead)
+        ids = batch.columns["post_id"]
+        _, first = np.unique(ids, return_index=True)
+        fresh = np.zeros(len(batch), dtype=bool)
+        fresh[first] = True
+        fresh &= self.index.get(ids) < 0
+        duplicates = len(batch) - int(fresh.sum())
+        batch = batch.select(fresh)
+        if len(batch) == 0:
+            return InsertResult(0, duplicates, out_of_window, tombstoned)
+        batch = batch.select(np.argsort(batch.columns["created_at"], kind="stable"))
+        cols = batch.columns
+        flags = batch.flags.copy()
+        flags[(cols["in_reply_to_post_id"] != 0) | (cols["in_reply_to_user_id"] != 0)] |= IS_REPLY
+        rows = self.table.append(cols, flags)
+        self.index.insert(cols["post_id"], rows)
+        authors = self._author_indexes(cols["author_id"])
+        self._append_to_lists(rows, authors, flags, cols["source_post_id"])
+        return InsertResult(len(rows), duplicates, out_of_window, tombstoned)
+
+    def _author_indexes(self, author_ids: np.ndarray) -> np.ndarray:
+        dense = self.authors.get(author_ids)
+        missing = dense < 0
+        if missing.any():
+            new = np.unique(author_ids[missing])
+            new = new[new > 0]
+            start = self.n_authors
+            self.authors.insert(new, np.arange(start, start + len(new)))
+            if start + len(new) > len(self.author_ids):
+                grown = np.zeros(max(start + len(new), len(self.author_ids) * 3 // 2), dtype=np.int64)
+                grown[:start] = self.author_ids[:start]
+                self.author_ids = grown
+            self.author_ids[start : start + len(new)] = new
+            self.n_authors += len(new)
+            for lst in self.lists.values():
+                lst.ensure_authors(self.n_authors)
+            dense = self.authors.get(author_ids)
+        return dense
+
+    def _append_to_lists(self, rows: np.ndarray, authors: np.ndarray, flags: np.ndarray, source_ids: np.ndarray) -> None:
+        is_reply = (flags & IS_REPLY) != 0
+        is_retweet = (flags & IS_RETWEET) != 0
+        original = ~is_reply & ~is_retweet
+        # X: video-eligible = has video, or a repost of a stored non-reply video post; never a reply
+        source_rows = np.where(is_retweet, self.index.get(source_ids), -1)
+        src_flags = self.table.flags[np.maximum(source_rows, 0)]
+        source_video = (source_rows >= 0) & ((src_flags & HAS_VIDEO) != 0) & ((src_flags & IS_REPLY) == 0)
+        video = ~is_reply & (((flags & HAS_VIDEO) != 0) | (is_retweet & source_video))
+        for name, mask in (("original", original), ("secondary", ~original), ("video", video)):
+            lst = self.lists[name]
+            lst.append(authors[mask], rows[mask])
+            touched = np.unique(authors[mask])
+            over = touched[lst.length[touched] > self.max_list_size]
+            if len(over):
+                popped = lst.pop_oldest(over, lst.length[over].astype(np.int64) - self.max_list_size)
+                if name != "video":
+                    self._remove_rows(popped)
+
+    def _remove_rows(self, rows: np.ndarray) -> None:
+        live = self.table.kill(rows)
+        self.index.remove(self.table["post_id"][live])
+
+    def delete(self, post_ids: Iterable[int], deleted_at: Iterable[int]) -> int:
+        """X's ``mark_as_deleted``: forget the post and remember the id until the tombstone ages out.
+        Returns how many stored posts were removed."""
+        with self.lock:
+            now = self._now()
+            ids = np.fromiter((int(p) for p in post_ids), dtype=np.int64)
+            at = np.fromiter((int(t) for t in deleted_at), dtype=np.int64, count=len(ids))
+            rows = self.index.get(ids)
+            present = rows[rows >= 0]
+            removed = len(self.table.kill(present))
+            self.index.remove(ids[rows >= 0])
+            for pid, when in zip(ids.tolist(), at.tolist(), strict=True):
+                if pid > 0:
+                    self.tombstones[pid] = when if 0 < when <= now else now
+            return removed
+
+    # -- retention ------------------------------------------------------------------------------
+    def trim(self, shard: int | None = None) -> int:
+        """One auto-trim pass over the authors with ``author_id % TRIM_FRACTION == shard``
+        (default: the next shard in turn): pop posts older than retention or beyond the cap,
+        age tombstones out, and compact the table when dead rows pile up. Returns posts removed."""
+        with self.lock:
+            if shard is None:
+                shard = self.trim_iteration % self.trim_fraction
+                self.trim_iteration += 1
+            cutoff = self._now() - self.retention_s
+            dense = np.flatnonzero(self.author_ids[: self.n_authors] % self.trim_fraction == shard)
+            alive_before = self.table.alive
+            created = self.table["created_at"]
+            for name, lst in self.lists.items():
+                rows, group = lst.all_entries(dense)
+                length = lst.length[dense].astype(np.int64)
+                expired = created[rows] < cutoff
+                within = np.arange(len(rows)) - np.repeat(np.cumsum(length) - length, length)
+                first_kept = length.copy()
+                np.minimum.at(first_kept, group[~expired], within[~expired])
+                counts = np.maximum(first_kept, length - self.max_list_size)
+                popped = lst.pop_oldest(dense, counts)
+                if name != "video":
+                    self._remove_rows(popped)
+            for pid in [p for p, at in self.tombstones.items() if at < cutoff]:
+                del self.tombstones[pid]
+            removed = alive_before - self.table.alive
+            if self.table.n - self.table.alive > max(self.table.alive // 4, 50_000):
+                self.compact()
+            return removed
+
+    def trim_all(self) -> int:
+        """Every shard once (X's ``finalize_init`` after the startup catch-up)."""
+        return sum(self.trim(shard) for shard in range(self.trim_fraction))
+
+    def compact(self) -> None:
+        """Rebuild table, index and lists from the live rows so dead rows stop costing memory."""
+        with self.lock:
+            live = np.flatnonzero(self.table.is_alive(np.arange(self.table.n)))
+            remap = np.full(self.table.n, -1, dtype=np.int64)
+            remap[live] = np.arange(len(live))
+            self.table = self.table.take(live)
+            index = IdIndex(max(1024, 2 * len(live)))
+            index.insert(self.table["post_id"][: len(live)], np.arange(len(live)))
+            self.index = index
+            every_author = np.arange(self.n_authors)
+            for name, old in list(self.lists.items()):
+                rows, group = old.all_entries(every_author)
+                new_rows = remap[rows]
+                keep = new_rows >= 0
+                fresh = PostingLists(max(1024, int(keep.sum()) * 2))
+                fresh.ensure_authors(self.n_authors)
+                fresh.append(every_author[group[keep]], new_rows[keep])
+                self.lists[name] = fresh
+
+    # -- reads ----------------------------------------------------------------------------------
+    def dense_authors(self, author_ids: np.ndarray) -> np.ndarray:
+        """Dense indexes of the known authors among ``author_ids`` (unknown ones are dropped)."""
+        dense = self.authors.get(author_ids)
+        return dense[dense >= 0]
+
+    def rows_of(self, post_ids: np.ndarray) -> np.ndarray:
+        """Row of each post id, -1 where not stored (never created, trimmed or deleted)."""
+        return self.index.get(post_ids)
+
+    def contains(self, post_id: int) -> bool:
+        with self.lock:
+            return bool(self.index.get(np.array([post_id]))[0] >= 0)

@@ -1,0 +1,24 @@
+"""Thunder's own knobs (env prefix ``THUNDER_``); connection settings stay in ``infra.settings``."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from thunder import constants as c
+
+
+class ThunderSettings(BaseSettings):
+    """X's defaults; override with ``THUNDER_PORT=...`` etc. or the CLI options."""
+
+    model_config = SettingsConfigDict(env_prefix="THUNDER_", extra="ignore")
+
+    port: int = Field(default=c.GRPC_PORT, description="gRPC port (0 = pick a free one)")
+    host: str = "0.0.0.0"
+    metrics_port: int = Field(default=c.METRICS_PORT, description="Prometheus HTTP port (0 = off)")
+    retention_s: int = Field(default=c.POST_RETENTION_SECONDS, gt=0)
+    max_concurrent: int = Field(default=256, gt=0, description="in-flight requests before RESOURCE_EXHAUSTED")
+    qps_limit: float = Field(default=c.QPS_LIMIT, gt=0, description="token-bucket rate before RESOURCE_EXHAUSTED")
+    partitions: list[int] | None = Field(default=None, description="sharded mode: only these partitions")
+    trim_interval_s: float = Field(default=c.AUTO_TRIM_INTERVAL_SECONDS, gt=0)
+    dead_letter: bool = Field(default=False, description="copy malformed events to the dead-letter topic")
