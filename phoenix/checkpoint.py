@@ -77,7 +77,9 @@ def load_checkpoint(directory: str | Path, kind: str) -> Checkpoint:
     if config.get("kind") != kind:
         raise CheckpointError(f"{directory} is a {config.get('kind')!r} checkpoint, expected {kind!r}")
     if config.get("format_version") != FORMAT_VERSION:
-        raise CheckpointError(f"{directory} has format_version {config.get('format_version')!r}, expected {FORMAT_VERSION}")
+        raise CheckpointError(
+            f"{directory} has format_version {config.get('format_version')!r}, expected {FORMAT_VERSION}"
+        )
     weights = weights_path.read_bytes()
     try:
         state = load_file(str(weights_path))
@@ -86,20 +88,28 @@ def load_checkpoint(directory: str | Path, kind: str) -> Checkpoint:
     stored = config.pop("model_version", None)
     version = model_version(kind, weights, config)
     if stored is not None and stored != version:
-        raise CheckpointError(f"{directory}: weights/config do not match the recorded version {stored} (content is {version})")
+        raise CheckpointError(
+            f"{directory}: weights/config do not match the recorded version {stored} (content is {version})"
+        )
     return Checkpoint(state=state, config=config, version=version, path=directory)
 
 
-def load_state_into(model: torch.nn.Module, state: dict[str, torch.Tensor], where: str = "checkpoint") -> None:
+def load_state_into(
+    model: torch.nn.Module, state: dict[str, torch.Tensor], where: str = "checkpoint"
+) -> None:
     """Strictly load ``state`` into ``model``: names, shapes and finiteness must all match."""
     expected = model.state_dict()
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
     if missing or unexpected:
-        raise CheckpointError(f"{where} does not fit the model: missing {missing[:5]}, unexpected {unexpected[:5]}")
+        raise CheckpointError(
+            f"{where} does not fit the model: missing {missing[:5]}, unexpected {unexpected[:5]}"
+        )
     for name, tensor in state.items():
         if tuple(tensor.shape) != tuple(expected[name].shape):
-            raise CheckpointError(f"{where}: {name} has shape {tuple(tensor.shape)}, model expects {tuple(expected[name].shape)}")
+            raise CheckpointError(
+                f"{where}: {name} has shape {tuple(tensor.shape)}, model expects {tuple(expected[name].shape)}"
+            )
         if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
             raise CheckpointError(f"{where}: {name} contains NaN or infinite values")
     model.load_state_dict(state, strict=True)

@@ -31,7 +31,9 @@ class HashedEmbedding(nn.Module):
 
     def forward(self, rows: torch.Tensor) -> torch.Tensor:
         if rows.shape[-1] != self.num_hashes:
-            raise ValueError(f"expected last dim {self.num_hashes} (one column per hash), got {tuple(rows.shape)}")
+            raise ValueError(
+                f"expected last dim {self.num_hashes} (one column per hash), got {tuple(rows.shape)}"
+            )
         looked_up = self.table(rows)  # [..., H, table_dim]
         out = self.projections[0](looked_up[..., 0, :])
         for j in range(1, self.num_hashes):

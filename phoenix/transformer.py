@@ -45,7 +45,9 @@ class TransformerConfig:
 
     def __post_init__(self) -> None:
         if self.num_q_heads % self.num_kv_heads:
-            raise ValueError(f"num_q_heads ({self.num_q_heads}) must be a multiple of num_kv_heads ({self.num_kv_heads})")
+            raise ValueError(
+                f"num_q_heads ({self.num_q_heads}) must be a multiple of num_kv_heads ({self.num_kv_heads})"
+            )
         if self.head_dim % 2:
             raise ValueError(f"head_dim must be even for rotary positions, got {self.head_dim}")
         if min(self.dim, self.num_layers, self.num_q_heads, self.num_kv_heads, self.head_dim) < 1:
@@ -108,13 +110,20 @@ def right_anchored_positions(
     return torch.cat([prefix_pos, hist_pos, cand_pos], dim=1)
 
 
-def apply_rope(x: torch.Tensor, positions: torch.Tensor, base: float) -> torch.Tensor:
-    """Rotate ``x [B, heads, T, d]`` by ``positions [B, T]`` (half-split rotary embedding)."""
+def rope_tables(
+    positions: torch.Tensor, head_dim: int, base: float, dtype: torch.dtype
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """cos/sin ``[B, 1, T, head_dim/2]`` for ``positions [B, T]``; computed once per forward."""
+    half = head_dim // 2
+    inv_freq = base ** (-torch.arange(half, device=positions.device, dtype=torch.float32) / half)
+    angles = positions.to(torch.float32)[..., None] * inv_freq
+    return angles.cos()[:, None].to(dtype), angles.sin()[:, None].to(dtype)
+
+
+def apply_rope(x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+    """Rotate ``x [B, heads, T, d]`` by precomputed ``rope_tables`` (half-split rotary embedding)."""
+    cos, sin = rope
     half = x.shape[-1] // 2
-    inv_freq = base ** (-torch.arange(half, device=x.device, dtype=torch.float32) / half)
-    angles = positions.to(torch.float32)[..., None] * inv_freq  # [B, T, half]
-    cos = angles.cos()[:, None].to(x.dtype)
-    sin = angles.sin()[:, None].to(x.dtype)
     x1, x2 = x[..., :half], x[..., half:]
     return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
 
@@ -144,7 +153,9 @@ def ranker_mask(
         return allowed
     if key_valid.shape[-1] != big_h:
         raise ValueError(f"key_valid covers {key_valid.shape[-1]} positions, expected {big_h}")
-    valid = torch.cat([key_valid.bool(), torch.ones(key_valid.shape[0], num_candidates, dtype=torch.bool, device=device)], 1)
+    valid = torch.cat(
+        [key_valid.bool(), torch.ones(key_valid.shape[0], num_candidates, dtype=torch.bool, device=device)], 1
+    )
     return allowed[None] & (valid[:, None, :] | (q == k)[None])
 
 
@@ -182,6 +193,9 @@ class KVCache:
         )
 
 
+Rope = tuple[torch.Tensor, torch.Tensor]
+
+
 class Attention(nn.Module):
     def __init__(self, cfg: TransformerConfig) -> None:
         super().__init__()
@@ -193,20 +207,20 @@ class Attention(nn.Module):
         self.q_norm = RMSNorm(cfg.head_dim) if cfg.qk_norm else nn.Identity()
         self.k_norm = RMSNorm(cfg.head_dim) if cfg.qk_norm else nn.Identity()
 
-    def _qkv(self, x: torch.Tensor, positions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _qkv(self, x: torch.Tensor, rope: Rope) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         b, t, _ = x.shape
         c = self.cfg
         q = self.q_norm(self.q_proj(x).view(b, t, c.num_q_heads, c.head_dim)).transpose(1, 2)
         k = self.k_norm(self.k_proj(x).view(b, t, c.num_kv_heads, c.head_dim)).transpose(1, 2)
         v = self.v_proj(x).view(b, t, c.num_kv_heads, c.head_dim).transpose(1, 2)
-        return apply_rope(q, positions, c.rope_base), apply_rope(k, positions, c.rope_base), v
+        return apply_rope(q, rope), apply_rope(k, rope), v
 
     def forward(
-        self, x: torch.Tensor, positions: torch.Tensor, mask: torch.Tensor
+        self, x: torch.Tensor, rope: Rope, mask: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Full masked attention; also returns this layer's rotated K and V."""
+        """Full masked attention; also returns this layer's rotated K and V ``[B, kv_heads, T, d]``."""
         b, t, _ = x.shape
-        q, k, v = self._qkv(x, positions)
+        q, k, v = self._qkv(x, rope)
         attn_mask = mask if mask.dim() == 4 else (mask[None, None] if mask.dim() == 2 else mask[:, None])
         groups = self.cfg.num_q_heads // self.cfg.num_kv_heads
         out = F.scaled_dot_product_attention(
@@ -214,20 +228,40 @@ class Attention(nn.Module):
         )
         return self.o_proj(out.transpose(1, 2).reshape(b, t, -1)), k, v
 
-    def forward_cached(self, x: torch.Tensor, positions: torch.Tensor, cache_k: torch.Tensor, cache_v: torch.Tensor, key_valid: torch.Tensor) -> torch.Tensor:
-        """Candidates attend to the cached prefix keys and to themselves only (never to each other)."""
+    def forward_cached(
+        self,
+        x: torch.Tensor,
+        rope: Rope,
+        cache_k: torch.Tensor,
+        cache_v: torch.Tensor,
+        key_bias: torch.Tensor,
+    ) -> torch.Tensor:
+        """Candidates attend to the cached prefix keys and to themselves only (never to each other).
+
+        The softmax over [prefix keys..., own key] is computed without materialising the
+        concatenation: a shared max, exponentials in place, and the own-key term added back.
+        ``key_bias [B*kv_heads, 1, P]`` is 0 for valid prefix keys and -inf for padding.
+        """
         b, t, _ = x.shape
         c = self.cfg
-        groups = c.num_q_heads // c.num_kv_heads
-        q, k, v = self._qkv(x, positions)
-        q = q.view(b, c.num_kv_heads, groups, t, c.head_dim)
-        scale = c.head_dim**-0.5
-        prefix_scores = torch.einsum("bkgtd,bkpd->bkgtp", q, cache_k) * scale
-        prefix_scores = prefix_scores.masked_fill(~key_valid[:, None, None, None, :], float("-inf"))
-        self_scores = (q * k[:, :, None]).sum(-1, keepdim=True) * scale
-        probs = torch.cat([prefix_scores, self_scores], dim=-1).softmax(-1)
-        out = torch.einsum("bkgtp,bkpd->bkgtd", probs[..., :-1], cache_v) + probs[..., -1:] * v[:, :, None]
-        return self.o_proj(out.reshape(b, c.num_q_heads, t, c.head_dim).transpose(1, 2).reshape(b, t, -1))
+        g, kvh, d = c.num_q_heads // c.num_kv_heads, c.num_kv_heads, c.head_dim
+        q, k, v = self._qkv(x, rope)
+        q = q * d**-0.5
+        # Group the query heads that share a kv head: [B*kvh, g*T, d].
+        qg = q.reshape(b * kvh, g * t, d)
+        kg = k.reshape(b * kvh, 1, t, d).expand(b * kvh, g, t, d).reshape(b * kvh, g * t, d)
+        vg = v.reshape(b * kvh, 1, t, d).expand(b * kvh, g, t, d).reshape(b * kvh, g * t, d)
+        ck = cache_k.reshape(b * kvh, -1, d)
+        cv = cache_v.reshape(b * kvh, -1, d)
+        scores = torch.baddbmm(key_bias, qg, ck.transpose(1, 2))  # [B*kvh, g*T, P]
+        own = (qg * kg).sum(-1, keepdim=True)  # [B*kvh, g*T, 1]
+        peak = torch.maximum(scores.amax(-1, keepdim=True), own)
+        scores.sub_(peak).exp_()
+        own = (own - peak).exp_()
+        denom = scores.sum(-1, keepdim=True) + own
+        out = torch.baddbmm(own * vg, scores, cv) / denom  # [B*kvh, g*T, d]
+        out = out.reshape(b, c.num_q_heads, t, d).transpose(1, 2).reshape(b, t, -1)
+        return self.o_proj(out)
 
 
 class MLP(nn.Module):
@@ -250,13 +284,17 @@ class Block(nn.Module):
         self.mlp_norm = RMSNorm(cfg.dim)
         self.mlp = MLP(cfg)
 
-    def forward(self, x: torch.Tensor, positions: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        attn_out, k, v = self.attn(self.attn_norm(x), positions, mask)
+    def forward(
+        self, x: torch.Tensor, rope: Rope, mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        attn_out, k, v = self.attn(self.attn_norm(x), rope, mask)
         x = x + attn_out
         return x + self.mlp(self.mlp_norm(x)), k, v
 
-    def forward_cached(self, x: torch.Tensor, positions: torch.Tensor, k: torch.Tensor, v: torch.Tensor, key_valid: torch.Tensor) -> torch.Tensor:
-        x = x + self.attn.forward_cached(self.attn_norm(x), positions, k, v, key_valid)
+    def forward_cached(
+        self, x: torch.Tensor, rope: Rope, k: torch.Tensor, v: torch.Tensor, key_bias: torch.Tensor
+    ) -> torch.Tensor:
+        x = x + self.attn.forward_cached(self.attn_norm(x), rope, k, v, key_bias)
         return x + self.mlp(self.mlp_norm(x))
 
 
@@ -269,6 +307,9 @@ class Transformer(nn.Module):
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.num_layers))
         self.final_norm = RMSNorm(cfg.dim)
 
+    def _rope(self, positions: torch.Tensor, dtype: torch.dtype) -> Rope:
+        return rope_tables(positions, self.cfg.head_dim, self.cfg.rope_base, dtype)
+
     def forward(self, x: torch.Tensor, positions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Hidden states ``[B, T, D]`` of a full sequence under ``mask`` (``[T,T]``/``[B,T,T]``)."""
         return self.forward_prefix(x, positions, mask, key_valid=None)[0]
@@ -280,9 +321,10 @@ class Transformer(nn.Module):
 
         ``key_valid [B, P]`` says which prefix tokens candidates may attend to (padding excluded).
         """
+        rope = self._rope(positions, x.dtype)
         keys, values = [], []
         for block in self.blocks:
-            x, k, v = block(x, positions, mask)
+            x, k, v = block(x, rope, mask)
             keys.append(k)
             values.append(v)
         if key_valid is None:
@@ -290,9 +332,18 @@ class Transformer(nn.Module):
         return self.final_norm(x), KVCache(keys, values, key_valid.bool())
 
     def forward_cached(self, x: torch.Tensor, positions: torch.Tensor, cache: KVCache) -> torch.Tensor:
-        """Hidden states of candidate tokens ``[B, C, D]`` scored against a cached prefix."""
+        """Hidden states of candidate tokens ``[B, C, D]`` scored against a cached prefix.
+
+        ``positions`` is ``[B, C]`` or, when every candidate shares one position (the
+        right-anchored scheme), ``[B, 1]``.
+        """
         if x.shape[0] != cache.batch_size:
             raise ValueError(f"candidate batch {x.shape[0]} != cached prefix batch {cache.batch_size}")
+        rope = self._rope(positions, x.dtype)
+        kvh = self.cfg.num_kv_heads
+        bias = torch.zeros(cache.key_valid.shape, dtype=x.dtype, device=x.device)
+        bias = bias.masked_fill(~cache.key_valid, float("-inf"))
+        bias = bias[:, None, None, :].expand(-1, kvh, 1, -1).reshape(-1, 1, bias.shape[-1])
         for block, k, v in zip(self.blocks, cache.keys, cache.values, strict=True):
-            x = block.forward_cached(x, positions, k, v, cache.key_valid)
+            x = block.forward_cached(x, rope, k, v, bias)
         return self.final_norm(x)

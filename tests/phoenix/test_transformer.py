@@ -65,7 +65,11 @@ def test_kv_cached_path_equals_full_masked_path() -> None:
         full = model(x, pos, ranker_mask(p, x.shape[1] - p, key_valid=valid))[:, p:]
         _, cache = model.forward_prefix(x[:, :p], pos[:, :p], prefix_mask(valid), valid)
         cached = torch.cat(
-            [model.forward_cached(x[:, p + i : p + i + 2], pos[:, p + i : p + i + 2], cache) for i in range(0, 5, 2)], 1
+            [
+                model.forward_cached(x[:, p + i : p + i + 2], pos[:, p + i : p + i + 2], cache)
+                for i in range(0, 5, 2)
+            ],
+            1,
         )
     assert torch.allclose(full, cached, atol=1e-5)
 

@@ -1,0 +1,68 @@
+"""Ranker sizes, stored inside every checkpoint so a checkpoint rebuilds its own model."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from phoenix.hashing import HashConfig
+from phoenix.transformer import TransformerConfig
+
+# Post-age buckets (reference §4.2): 60-minute buckets up to 4800 min, 0 = unknown, 81 = overflow.
+AGE_BUCKET_MINUTES = 60
+AGE_MAX_MINUTES = 4800
+AGE_BUCKETS = AGE_MAX_MINUTES // AGE_BUCKET_MINUTES + 2
+PRODUCT_SURFACES = 16
+NUM_USER_PREFIX_TOKENS = 1
+
+
+@dataclass(frozen=True)
+class RankerConfig:
+    """Everything needed to rebuild a ranker. Defaults = the serving config used by the bench."""
+
+    hashing: HashConfig = field(default_factory=HashConfig)
+    transformer: TransformerConfig = field(default_factory=TransformerConfig)
+    table_dim: int = 64  # width of a hash-table row (projected to transformer.dim per hash)
+    history_len: int = 256  # S: most recent engagements kept, newest last
+    max_candidates: int = 2800  # per request (X's home-mixer sends up to ~2,800)
+
+    def __post_init__(self) -> None:
+        if self.history_len < 1 or self.table_dim < 1 or self.max_candidates < 1:
+            raise ValueError(f"bad ranker sizes: {self}")
+
+    @property
+    def dim(self) -> int:
+        return self.transformer.dim
+
+    @property
+    def num_prefix(self) -> int:
+        """User token(s) + history slots: the H of the ranker mask."""
+        return NUM_USER_PREFIX_TOKENS + self.history_len
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RankerConfig:
+        try:
+            return cls(
+                hashing=HashConfig(**data["hashing"]),
+                transformer=TransformerConfig(**data["transformer"]),
+                table_dim=int(data["table_dim"]),
+                history_len=int(data["history_len"]),
+                max_candidates=int(data.get("max_candidates", 2800)),
+            )
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"ranker config is incomplete or has unknown fields: {exc}") from exc
+
+
+def small_config(**overrides) -> RankerConfig:
+    """A tiny config for tests and quick training runs."""
+    base = dict(
+        hashing=HashConfig(num_hashes=2, user_buckets=1009, post_buckets=4001, author_buckets=1009),
+        transformer=TransformerConfig(dim=32, num_layers=2, num_q_heads=4, num_kv_heads=2, head_dim=8),
+        table_dim=16,
+        history_len=16,
+        max_candidates=256,
+    )
+    base.update(overrides)
+    return RankerConfig(**base)

@@ -1,0 +1,179 @@
+"""From plain user context and candidates to the padded tensors the ranker eats.
+
+The same code builds training batches (from events) and serving batches (from gRPC requests), so
+the features a model is trained on are exactly the ones it is served. Ids are hashed here
+(vectorised, each distinct id once per batch); post age comes from ``created_at_ms`` or, when
+that is 0, from the snowflake id.
+
+History layout: LEFT-padded, newest engagement in the last slot (``S-1``), matching
+``right_anchored_positions(left_padded=True)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from infra.snowflake import snowflake_timestamp_ms
+from phoenix.actions import DWELL_CLIP_S, OUTPUT_SLOTS
+from phoenix.hashing import hash_ids
+from phoenix.ranker.config import AGE_BUCKET_MINUTES, AGE_BUCKETS, PRODUCT_SURFACES, RankerConfig
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    """One post the user engaged with: which actions (ActionName numbers), dwell, surface."""
+
+    post_id: int
+    author_id: int
+    actions: tuple[int, ...] = ()
+    dwell_ms: int = 0
+    surface: int = 0
+
+
+@dataclass(frozen=True)
+class CandidateItem:
+    post_id: int
+    author_id: int
+    created_at_ms: int = 0  # 0 = derive from the snowflake id
+    in_network: bool = False
+    surface: int = 0
+
+
+@dataclass
+class UserContext:
+    user_id: int
+    history: Sequence[HistoryItem] = field(default_factory=tuple)  # oldest first, newest last
+
+
+def age_bucket(created_at_ms: int, post_id: int, now_ms: int) -> int:
+    """60-minute bucket of the post's age, 1..81 (81 = older than 80 h); 0 when unknown/negative."""
+    created = created_at_ms or snowflake_timestamp_ms(post_id) or 0
+    if created <= 0 or now_ms < created:
+        return 0
+    return min((now_ms - created) // 60_000 // AGE_BUCKET_MINUTES + 1, AGE_BUCKETS - 1)
+
+
+@dataclass
+class RankerBatch:
+    """Padded tensors for B users (``H`` = hashes per id, ``S`` history, ``C`` candidates)."""
+
+    user_rows: torch.Tensor  # [B, H]
+    hist_post_rows: torch.Tensor  # [B, S, H]
+    hist_author_rows: torch.Tensor  # [B, S, H]
+    hist_actions: torch.Tensor  # [B, S, 64] float multi-hot by ActionName number
+    hist_surface: torch.Tensor  # [B, S] long
+    hist_dwell: torch.Tensor  # [B, S] float, clip(dwell_s, 0, 30) / 30
+    hist_len: torch.Tensor  # [B] long
+    cand_post_rows: torch.Tensor  # [B, C, H]
+    cand_author_rows: torch.Tensor  # [B, C, H]
+    cand_surface: torch.Tensor  # [B, C] long
+    cand_age: torch.Tensor  # [B, C] long
+    cand_in_network: torch.Tensor  # [B, C] long (0/1)
+    cand_valid: torch.Tensor  # [B, C] bool
+
+    def to(self, device: torch.device | str) -> RankerBatch:
+        return RankerBatch(**{k: v.to(device) for k, v in vars(self).items()})
+
+    @property
+    def prefix_valid(self) -> torch.Tensor:
+        """[B, 1+S]: the user token is always valid, history slots only when filled."""
+        b, s = self.hist_surface.shape
+        slots = torch.arange(s, device=self.hist_len.device)
+        hist = slots[None, :] >= (s - self.hist_len)[:, None]
+        return torch.cat([torch.ones(b, 1, dtype=torch.bool, device=hist.device), hist], 1)
+
+    def candidates(self, start: int, stop: int) -> RankerBatch:
+        """The same users with only candidate columns ``[start, stop)`` (for chunked scoring)."""
+        fields = {k: v for k, v in vars(self).items()}
+        for k in (
+            "cand_post_rows",
+            "cand_author_rows",
+            "cand_surface",
+            "cand_age",
+            "cand_in_network",
+            "cand_valid",
+        ):
+            fields[k] = fields[k][:, start:stop]
+        return RankerBatch(**fields)
+
+
+def _clip_surface(surface: int) -> int:
+    return surface if 0 <= surface < PRODUCT_SURFACES else 0
+
+
+def build_batch(
+    users: Sequence[UserContext],
+    candidates: Sequence[Sequence[CandidateItem]],
+    now_ms: Sequence[int] | int,
+    cfg: RankerConfig,
+    num_candidates: int | None = None,
+) -> RankerBatch:
+    """Tensors for ``users[i]`` scoring ``candidates[i]`` at time ``now_ms`` (per user or shared).
+
+    Histories longer than ``cfg.history_len`` keep their newest items. ``num_candidates`` pads the
+    candidate axis to a fixed width (default: the longest list).
+    """
+    if len(users) != len(candidates):
+        raise ValueError(f"{len(users)} users but {len(candidates)} candidate lists")
+    b, s, hc = len(users), cfg.history_len, cfg.hashing
+    c = num_candidates if num_candidates is not None else max((len(x) for x in candidates), default=0)
+    c = max(c, 1)
+    nows = [now_ms] * b if isinstance(now_ms, int) else list(now_ms)
+
+    hist_post = np.zeros((b, s), np.int64)
+    hist_author = np.zeros((b, s), np.int64)
+    hist_actions = np.zeros((b, s, OUTPUT_SLOTS), np.float32)
+    hist_surface = np.zeros((b, s), np.int64)
+    hist_dwell = np.zeros((b, s), np.float32)
+    hist_len = np.zeros(b, np.int64)
+    cand_post = np.zeros((b, c), np.int64)
+    cand_author = np.zeros((b, c), np.int64)
+    cand_surface = np.zeros((b, c), np.int64)
+    cand_age = np.zeros((b, c), np.int64)
+    cand_in_net = np.zeros((b, c), np.int64)
+    cand_valid = np.zeros((b, c), bool)
+
+    for i, user in enumerate(users):
+        hist = list(user.history)[-s:]
+        n = len(hist)
+        hist_len[i] = n
+        for j, item in enumerate(hist, start=s - n):
+            hist_post[i, j] = item.post_id
+            hist_author[i, j] = item.author_id
+            for a in item.actions:
+                if 0 < a < OUTPUT_SLOTS:
+                    hist_actions[i, j, a] = 1.0
+            hist_surface[i, j] = _clip_surface(item.surface)
+            hist_dwell[i, j] = min(max(item.dwell_ms / 1000.0, 0.0), DWELL_CLIP_S) / DWELL_CLIP_S
+        cands = candidates[i]
+        if len(cands) > c:
+            raise ValueError(f"user {user.user_id} has {len(cands)} candidates, batch width is {c}")
+        for j, cand in enumerate(cands):
+            cand_post[i, j] = cand.post_id
+            cand_author[i, j] = cand.author_id
+            cand_surface[i, j] = _clip_surface(cand.surface)
+            cand_age[i, j] = age_bucket(cand.created_at_ms, cand.post_id, nows[i])
+            cand_in_net[i, j] = int(cand.in_network)
+            cand_valid[i, j] = True
+
+    user_ids = np.array([u.user_id for u in users], np.int64)
+    t = torch.from_numpy
+    return RankerBatch(
+        user_rows=t(hash_ids("user", user_ids, hc)),
+        hist_post_rows=t(hash_ids("post", hist_post, hc)),
+        hist_author_rows=t(hash_ids("author", hist_author, hc)),
+        hist_actions=t(hist_actions),
+        hist_surface=t(hist_surface),
+        hist_dwell=t(hist_dwell),
+        hist_len=t(hist_len),
+        cand_post_rows=t(hash_ids("post", cand_post, hc)),
+        cand_author_rows=t(hash_ids("author", cand_author, hc)),
+        cand_surface=t(cand_surface),
+        cand_age=t(cand_age),
+        cand_in_network=t(cand_in_net),
+        cand_valid=t(cand_valid),
+    )

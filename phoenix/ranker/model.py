@@ -1,0 +1,107 @@
+"""``PhoenixRanker``: tokens ``[user | history | candidates]`` through the shared transformer.
+
+Token construction is "project-then-sum" (reference §4.3.3): each hashed id row gets its own
+projection, and every feature embedding of a token is added into one model-width vector.
+
+* user token      = Σ_h proj_h(user_table[user_hash_h])
+* history token   = post + author embeddings + Σ(action rows of the actions taken, over the
+                    64-slot ActionName taxonomy) + product-surface embedding + dwell·vector
+* candidate token = post + author embeddings + product-surface + post-age-bucket + in-network
+
+Two equivalent ways to score (tests hold them within 1e-4):
+
+* ``forward``: the whole sequence under X's ranker mask (training; the reference path).
+* ``encode_prefix`` + ``score_cached``: user/history once, then any candidate chunks against
+  the cached keys/values (serving).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from phoenix.actions import DWELL_CLIP_S, NUM_DISCRETE, OUTPUT_SLOTS
+from phoenix.embeddings import HashedEmbedding
+from phoenix.ranker.config import AGE_BUCKETS, NUM_USER_PREFIX_TOKENS, PRODUCT_SURFACES, RankerConfig
+from phoenix.ranker.features import RankerBatch
+from phoenix.transformer import KVCache, Transformer, prefix_mask, ranker_mask, right_anchored_positions
+
+
+class PhoenixRanker(nn.Module):
+    def __init__(self, cfg: RankerConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        d, hc = cfg.dim, cfg.hashing
+        self.user_emb = HashedEmbedding(hc.user_buckets, hc.num_hashes, cfg.table_dim, d)
+        self.post_emb = HashedEmbedding(hc.post_buckets, hc.num_hashes, cfg.table_dim, d)
+        self.author_emb = HashedEmbedding(hc.author_buckets, hc.num_hashes, cfg.table_dim, d)
+        self.action_emb = nn.Linear(OUTPUT_SLOTS, d, bias=False)  # multi-hot @ [64, D]
+        self.surface_emb = nn.Embedding(PRODUCT_SURFACES, d)
+        self.age_emb = nn.Embedding(AGE_BUCKETS, d)
+        self.in_network_emb = nn.Embedding(2, d)
+        self.dwell_vec = nn.Parameter(torch.randn(d) * d**-0.5)
+        for emb in (self.surface_emb, self.age_emb, self.in_network_emb):
+            nn.init.normal_(emb.weight, std=d**-0.5)
+        self.transformer = Transformer(cfg.transformer)
+        self.action_head = nn.Linear(d, NUM_DISCRETE)
+        self.dwell_head = nn.Linear(d, 1)
+
+    # ------------------------------------------------------------------ tokens
+
+    def prefix_tokens(self, batch: RankerBatch) -> torch.Tensor:
+        """[B, 1+S, D] user + history tokens (padded history slots are all-zero ids)."""
+        user = self.user_emb(batch.user_rows)[:, None]
+        hist = (
+            self.post_emb(batch.hist_post_rows)
+            + self.author_emb(batch.hist_author_rows)
+            + self.action_emb(batch.hist_actions)
+            + self.surface_emb(batch.hist_surface)
+            + batch.hist_dwell[..., None] * self.dwell_vec
+        )
+        hist = hist * batch.prefix_valid[:, NUM_USER_PREFIX_TOKENS:, None]
+        return torch.cat([user, hist], 1)
+
+    def candidate_tokens(self, batch: RankerBatch) -> torch.Tensor:
+        return (
+            self.post_emb(batch.cand_post_rows)
+            + self.author_emb(batch.cand_author_rows)
+            + self.surface_emb(batch.cand_surface)
+            + self.age_emb(batch.cand_age)
+            + self.in_network_emb(batch.cand_in_network)
+        )
+
+    def _positions(self, batch: RankerBatch, num_candidates: int) -> torch.Tensor:
+        return right_anchored_positions(
+            NUM_USER_PREFIX_TOKENS, batch.hist_len, self.cfg.history_len, num_candidates
+        )
+
+    def _heads(self, hidden: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Action logits [B, C, A] and predicted dwell in seconds [B, C]."""
+        dwell = torch.sigmoid(self.dwell_head(hidden).squeeze(-1)) * DWELL_CLIP_S
+        return self.action_head(hidden), dwell
+
+    # ------------------------------------------------------------------ paths
+
+    def forward(self, batch: RankerBatch) -> tuple[torch.Tensor, torch.Tensor]:
+        """Full-sequence masked path: (logits [B, C, A], dwell seconds [B, C])."""
+        prefix = self.prefix_tokens(batch)
+        cands = self.candidate_tokens(batch)
+        p, c = prefix.shape[1], cands.shape[1]
+        mask = ranker_mask(p, c, key_valid=batch.prefix_valid)
+        hidden = self.transformer(torch.cat([prefix, cands], 1), self._positions(batch, c), mask)
+        return self._heads(hidden[:, p:])
+
+    def encode_prefix(self, batch: RankerBatch) -> KVCache:
+        """Run user + history once; the returned cache scores any candidates of these users."""
+        prefix = self.prefix_tokens(batch)
+        valid = batch.prefix_valid
+        positions = self._positions(batch, 0)
+        return self.transformer.forward_prefix(prefix, positions, prefix_mask(valid), valid)[1]
+
+    def score_cached(self, cache: KVCache, batch: RankerBatch) -> tuple[torch.Tensor, torch.Tensor]:
+        """Score ``batch``'s candidates against ``cache`` (one cache row per batch row)."""
+        cands = self.candidate_tokens(batch)
+        positions = torch.full(
+            (cands.shape[0], 1), self.cfg.num_prefix, dtype=torch.long, device=cands.device
+        )
+        return self._heads(self.transformer.forward_cached(cands, positions, cache))
