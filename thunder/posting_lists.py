@@ -72,10 +72,10 @@ class PostingLists:
         r = rows[order]
         uniq, first, counts = np.unique(a, return_index=True, return_counts=True)
         rank = np.arange(len(a)) - np.repeat(first, counts)
-        fits = self.head[uniq].astype(np.int64) + self.length[uniq] + counts <= self.cap[uniq]
+        want = self.length[uniq].astype(np.int64) + counts
+        fits = self.head[uniq] + want <= self.cap[uniq]
         if not fits.all():
-            moving = uniq[~fits]
-            self._relocate(moving, self.length[moving].astype(np.int64) + counts[~fits])
+            self._make_room(uniq[~fits], want[~fits], uniq, want)
         pos = self.off[a] + self.head[a] + self.length[a] + rank
         self.arena[pos] = r
         self.length[uniq] += counts.astype(np.int32)
@@ -97,17 +97,18 @@ class PostingLists:
         self.live -= len(popped)
         return popped
 
-    def _relocate(self, authors: np.ndarray, needed: np.ndarray) -> None:
+    def _make_room(self, authors: np.ndarray, needed: np.ndarray, batch: np.ndarray, batch_want: np.ndarray) -> None:
+        """Give ``authors`` segments of at least ``needed`` entries. When the arena is full and
+        mostly holes, compact it instead (sizing every author of the batch for its appends)."""
         new_cap = _pow2_at_least(needed)
         total = int(new_cap.sum())
         if self.used + total > len(self.arena):
-            wasted = self.used - self.live
-            if wasted > self.live:
-                self._compact(exclude=authors)
-            if self.used + total > len(self.arena):
-                grown = np.zeros(max(len(self.arena) * 2, self.used + total), dtype=np.int32)
-                grown[: self.used] = self.arena[: self.used]
-                self.arena = grown
+            if self.used - self.live > self.live:
+                self._compact(batch, batch_want)
+                return
+            grown = np.zeros(max(len(self.arena) * 2, self.used + total), dtype=np.int32)
+            grown[: self.used] = self.arena[: self.used]
+            self.arena = grown
         new_off = self.used + np.cumsum(new_cap) - new_cap
         length = self.length[authors].astype(np.int64)
         group, within = ranges(new_off, length)
@@ -118,30 +119,23 @@ class PostingLists:
         self.cap[authors] = new_cap.astype(np.int32)
         self.used += total
 
-    def _compact(self, exclude: np.ndarray) -> None:
-        """Pack every segment tightly (power-of-two capacities) into a fresh arena."""
-        authors = np.flatnonzero(self.cap > 0)
-        authors = authors[~np.isin(authors, exclude)]
-        length = self.length[authors].astype(np.int64)
-        new_cap = _pow2_at_least(length)
+    def _compact(self, batch: np.ndarray, batch_want: np.ndarray) -> None:
+        """Pack every segment (power-of-two capacities) into a fresh arena with room to grow."""
+        sizes = self.length.astype(np.int64)
+        sizes[batch] = batch_want
+        authors = np.flatnonzero((self.cap > 0) | (sizes > 0))
+        new_cap = _pow2_at_least(sizes[authors])
         new_off = np.cumsum(new_cap) - new_cap
         used = int(new_cap.sum())
-        arena = np.zeros(max(len(self.arena), used * 2, 1024), dtype=np.int32)
+        arena = np.zeros(max(used * 2, 1024), dtype=np.int32)
+        length = self.length[authors].astype(np.int64)
         group, within = ranges(new_off, length)
         arena[new_off[group] + within] = self.arena[(self.off[authors] + self.head[authors])[group] + within]
-        # authors about to move keep their data reachable: copy them after the packed part
-        ex_len = self.length[exclude].astype(np.int64)
-        ex_off = used + np.cumsum(ex_len) - ex_len
-        g2, w2 = ranges(ex_off, ex_len)
-        arena[ex_off[g2] + w2] = self.arena[(self.off[exclude] + self.head[exclude])[g2] + w2]
-        self.off[exclude] = ex_off
-        self.head[exclude] = 0
-        self.cap[exclude] = ex_len.astype(np.int32)
         self.arena = arena
         self.off[authors] = new_off
         self.head[authors] = 0
         self.cap[authors] = new_cap.astype(np.int32)
-        self.used = used + int(ex_len.sum())
+        self.used = used
 
     # -- reads ----------------------------------------------------------------------------------
     def newest(self, authors: np.ndarray, limit: int | np.ndarray) -> tuple[np.ndarray, np.ndarray]:

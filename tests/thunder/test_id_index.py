@@ -1,0 +1,40 @@
+"""The numpy hash map must behave exactly like a dict under inserts, removals and growth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from thunder.id_index import IdIndex
+
+
+def test_matches_a_dict_through_growth_and_removals() -> None:
+    rng = np.random.default_rng(7)
+    index = IdIndex(16)
+    model: dict[int, int] = {}
+    for step in range(30):
+        keys = np.unique(rng.integers(1, 2**62, 500))
+        keys = keys[index.get(keys) < 0]
+        index.insert(keys, np.arange(len(keys)) + step * 1000)
+        model.update(zip(keys.tolist(), (np.arange(len(keys)) + step * 1000).tolist(), strict=True))
+        gone = rng.choice(np.array(list(model)), size=100, replace=False)
+        assert index.remove(gone) == 100
+        for k in gone.tolist():
+            del model[k]
+    probe = np.concatenate([np.array(list(model)), rng.integers(1, 2**62, 1000)])
+    expected = [model.get(k, -1) for k in probe.tolist()]
+    assert index.get(probe).tolist() == expected
+    assert len(index) == len(model)
+
+
+def test_colliding_keys_in_one_batch_all_land() -> None:
+    index = IdIndex(16)
+    keys = np.arange(1, 5000)  # forces several rebuilds and many shared home slots
+    index.insert(keys, keys * 2)
+    assert index.get(keys).tolist() == (keys * 2).tolist()
+    assert index.get(np.array([0, -5, 999_999])).tolist() == [-1, -1, -1]
+
+
+def test_rejects_non_positive_keys() -> None:
+    with pytest.raises(ValueError, match="positive"):
+        IdIndex().insert(np.array([0]), np.array([1]))

@@ -1,0 +1,160 @@
+"""PostStore + retrieval against X's rules, in process (no broker)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from protos import thunder_pb2
+from tests.thunder import scenarios as s
+from thunder.post_batch import PostBatch
+from thunder.post_store import PostStore
+from thunder.retrieval import InNetworkQuery, InNetworkRetriever
+from thunder.wire import encode_response, to_protos
+
+
+class Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _store(posts: list[dict], now: int = s.NOW, **kwargs) -> tuple[PostStore, InNetworkRetriever, Clock]:
+    clock = Clock(now)
+    store = PostStore(clock=clock, **kwargs)
+    store.insert(PostBatch.of(posts))
+    return store, InNetworkRetriever(store), clock
+
+
+def _ids(retriever: InNetworkRetriever, *args, **kwargs) -> list[int]:
+    return retriever.query(InNetworkQuery.build(*args, **kwargs)).post_ids
+
+
+def test_x_reply_and_repost_scenario() -> None:
+    _, retriever, _ = _store(s.reply_posts())
+    assert sorted(_ids(retriever, s.REPLY_VIEWER, s.REPLY_FOLLOWING)) == s.REPLY_EXPECTED
+
+
+def test_x_max_results_and_exclude_scenarios() -> None:
+    _, retriever, _ = _store(s.ten_originals())
+    assert _ids(retriever, 1, [100], max_results=5) == [10, 9, 8, 7, 6]
+    assert _ids(retriever, 1, [100], [8, 9, 10], max_results=5) == [7, 6, 5, 4, 3]
+
+
+def test_per_author_caps_and_scan_window() -> None:
+    originals = [dict(post_id=i, author_id=7, created_at=s.NOW - 10_000 + i) for i in range(1, 121)]
+    replies = [dict(post_id=1000 + i, author_id=7, created_at=s.NOW - 5_000 + i, in_reply_to_post_id=i,
+                    in_reply_to_user_id=7, conversation_id=i) for i in range(1, 41)]
+    _, retriever, _ = _store(originals + replies)
+    got = _ids(retriever, 1, [7])
+    assert [p for p in got if p < 1000] == list(range(120, 70, -1)), "50 newest originals"
+    assert [p for p in got if p > 1000] == list(range(1040, 1010, -1)), "30 newest secondary"
+
+
+def test_posting_list_cap_drops_oldest_from_store() -> None:
+    posts = [dict(post_id=i, author_id=7, created_at=s.NOW - 1000 + i // 10) for i in range(1, 61)]
+    store, retriever, _ = _store(posts, max_list_size=25)
+    assert len(store) == 25 and store.list_sizes()["original"] == 25
+    assert not store.contains(35) and store.contains(36)
+    assert _ids(retriever, 1, [7]) == list(range(60, 35, -1))
+
+
+def test_future_and_expired_posts_are_dropped_and_retention_trims() -> None:
+    posts = [
+        dict(post_id=1, author_id=3, created_at=s.NOW + 5),            # from the future
+        dict(post_id=2, author_id=3, created_at=s.NOW - 172_801),      # older than 48 h
+        dict(post_id=3, author_id=3, created_at=s.NOW - 100_000),
+        dict(post_id=4, author_id=9, created_at=s.NOW - 10),
+    ]
+    store, retriever, clock = _store(posts)
+    assert sorted(_ids(retriever, 1, [3, 9])) == [3, 4]
+    clock.now += 80_000  # post 3 is now 180,000 s old
+    assert store.trim(shard=9 % 5) == 0, "only the shard of author 9 is touched"
+    assert store.trim(shard=3 % 5) == 1
+    assert _ids(retriever, 1, [3, 9]) == [4]
+    clock.now += 200_000
+    assert store.trim_all() == 1 and len(store) == 0
+
+
+def test_replayed_and_duplicated_events_change_nothing() -> None:
+    store, retriever, _ = _store(s.reply_posts())
+    before = (_ids(retriever, 1, s.REPLY_FOLLOWING), len(store), store.list_sizes())
+    again = store.insert(PostBatch.of(s.reply_posts() + s.reply_posts()))
+    assert again.inserted == 0 and again.duplicates == 14
+    assert (_ids(retriever, 1, s.REPLY_FOLLOWING), len(store), store.list_sizes()) == before
+
+
+def test_delete_before_create_keeps_late_create_out_and_tombstone_ages_out() -> None:
+    clock = Clock(s.NOW)
+    store = PostStore(clock=clock)
+    store.delete([42], [s.NOW - 5])
+    result = store.insert(PostBatch.of([dict(post_id=42, author_id=3, created_at=s.NOW - 10)]))
+    assert result.tombstoned == 1 and not store.contains(42)
+    clock.now += 172_800
+    store.trim_all()
+    assert store.tombstones == {}
+
+
+def test_delete_after_create_removes_post_and_its_replies_lose_their_parent() -> None:
+    store, retriever, _ = _store(s.reply_posts())
+    assert store.delete([1001], [s.NOW]) == 1
+    got = sorted(_ids(retriever, 1, s.REPLY_FOLLOWING))
+    assert got == [1004], "1001 deleted; 1002 and 1003 now reply to a post not in the store"
+    store.insert(PostBatch.of(s.reply_posts()))
+    assert not store.contains(1001), "a replayed create of a deleted post stays deleted"
+
+
+def test_video_requests_use_the_video_list() -> None:
+    posts = [
+        dict(post_id=1, author_id=2, created_at=s.NOW - 50, has_video=True),
+        dict(post_id=2, author_id=3, created_at=s.NOW - 40, is_retweet=True, source_post_id=1, source_user_id=2),
+        dict(post_id=3, author_id=3, created_at=s.NOW - 30, has_video=True, in_reply_to_post_id=1, in_reply_to_user_id=2),
+        dict(post_id=4, author_id=2, created_at=s.NOW - 20),
+    ]
+    _, retriever, _ = _store(posts)
+    assert _ids(retriever, 9, [2, 3], is_video_request=True) == [2, 1], "replies are never video-eligible"
+
+
+def test_compaction_keeps_answers() -> None:
+    rng = np.random.default_rng(1)
+    posts = [dict(post_id=i, author_id=int(rng.integers(1, 40)), created_at=s.NOW - 5000 + i) for i in range(1, 3001)]
+    store, retriever, _ = _store(posts)
+    store.delete(list(range(1, 3001, 3)), [s.NOW] * 1000)
+    following = list(range(1, 40))
+    before = _ids(retriever, 1, following, list(range(2, 400, 7)))
+    store.compact()
+    assert store.table.n == len(store) == 2000
+    assert _ids(retriever, 1, following, list(range(2, 400, 7))) == before
+
+
+def test_wire_encoding_equals_protobuf_serialization() -> None:
+    _, retriever, _ = _store(s.reply_posts())
+    posts = retriever.query(InNetworkQuery.build(1, s.REPLY_FOLLOWING))
+    expected = thunder_pb2.GetInNetworkPostsResponse(posts=[
+        thunder_pb2.LightPost(
+            post_id=p["post_id"], author_id=p["author_id"], created_at=p["created_at"],
+            in_reply_to_post_id=p["in_reply_to_post_id"], in_reply_to_user_id=p["in_reply_to_user_id"],
+            is_reply=p["is_reply"], is_retweet=p["is_retweet"], conversation_id=p["conversation_id"],
+            source_post_id=p["source_post_id"], source_user_id=p["source_user_id"])
+        for pid in posts.post_ids for p in s.reply_posts() if p["post_id"] == pid
+    ])
+    assert encode_response(posts) == expected.SerializeToString()
+    assert [p.post_id for p in to_protos(posts)] == posts.post_ids
+
+
+def test_memory_per_post_is_compact() -> None:
+    rng = np.random.default_rng(5)
+    n = 50_000
+    posts = PostBatch(
+        {"post_id": np.arange(1, n + 1) * 7919, "author_id": rng.integers(1, 5_000, n),
+         "created_at": s.NOW - rng.integers(1, 100_000, n), "in_reply_to_post_id": np.zeros(n, np.int64),
+         "in_reply_to_user_id": np.zeros(n, np.int64), "source_post_id": np.zeros(n, np.int64),
+         "source_user_id": np.zeros(n, np.int64), "conversation_id": np.zeros(n, np.int64)},
+        np.zeros(n, np.uint8),
+    )
+    store = PostStore(clock=lambda: s.NOW)
+    for chunk in np.array_split(np.arange(n), 25):
+        store.insert(posts.select(chunk))
+    assert len(store) == n
+    assert store.nbytes() / n < 300
