@@ -1,0 +1,40 @@
+"""Does the author (or the quoted author) block the viewer? (X's BlockedByHydrator + QuoteHydrator part).
+
+Hydrators run concurrently on one snapshot, so this stage cannot see the quoted author that
+the core-data hydrator is fetching at the same time: it reads the quoted author from the post
+store itself (one batched lookup). Each distinct author's block list is then checked
+concurrently, which is the cost of having no reverse "blocked-by" index in the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from home_mixer.candidate_hydrators.base import StoreHydrator
+from home_mixer.deps import Deps
+from home_mixer.models import FeedQuery, PostCandidate
+
+
+class BlockedByHydrator(StoreHydrator):
+    async def hydrate(self, query: FeedQuery, candidates: Sequence[PostCandidate]) -> list[dict[str, Any]]:
+        posts = await self.reader.posts(sorted({c.tweet_id for c in candidates}))
+        quoted = {
+            c.tweet_id: c.quoted_user_id or (posts[c.tweet_id].quoted_user_id if c.tweet_id in posts else 0)
+            for c in candidates
+        }
+        users = sorted({u for c in candidates for u in (c.author_id, quoted[c.tweet_id]) if u})
+        lists = await asyncio.gather(*(self.reader.blocked(u) for u in users))
+        blockers = {u for u, blocked in zip(users, lists, strict=True) if query.viewer_id in blocked}
+        return [
+            {
+                "author_blocks_viewer": c.author_id in blockers,
+                "quoted_author_blocks_viewer": quoted[c.tweet_id] in blockers,
+            }
+            for c in candidates
+        ]
+
+
+def build(deps: Deps) -> BlockedByHydrator:
+    return BlockedByHydrator(deps.require("user_state"))  # type: ignore[arg-type]

@@ -1,0 +1,114 @@
+"""``RedisFeedStateStore``: home-mixer's per-viewer state in Redis (keys from ``user_state.keys``).
+
+* served history: a LIST of ``"post_id:served_at_ms"`` newest first, capped, so the served
+  filter can take "served in the last 10 minutes, at most 100 ids" (X's
+  ExcludeServedTweetIds) without a scan;
+* impression Bloom filter: a Redis bitmap set with SETBIT (atomic, no read-modify-write race
+  between concurrent requests) and read with one GET, expiring 48 h after the last write
+  because the age filter drops anything older anyway;
+* scored-candidate cache: zstd-compressed JSON of ``PostCandidate`` dicts with a 180 s TTL,
+  one key per request shape (``scored-posts_{viewer}`` + ``:variant``), like X's key variants.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import redis.asyncio as aioredis
+import zstandard
+
+from home_mixer.bloom import BloomFilter
+from home_mixer.models import PostCandidate
+from home_mixer.params import MAX_POST_AGE_S
+from user_state import keys
+
+SERVED_HISTORY_CAP = 50 * 35
+"""X keeps the last 50 responses; at 35 posts each this bounds the list."""
+ZSTD_LEVEL = 6
+
+
+class RedisFeedStateStore:
+    """Implements :class:`home_mixer.deps.FeedStateStore` over ``redis.asyncio``."""
+
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        bloom_size_cap: int = 10_000,
+        bloom_false_positive_rate: float = 0.001,
+    ) -> None:
+        self._r = client
+        self._bloom_size_cap = bloom_size_cap
+        self._bloom_fpr = bloom_false_positive_rate
+        self._proto_bloom = BloomFilter(bloom_size_cap, bloom_false_positive_rate)
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs: object) -> RedisFeedStateStore:
+        return cls(aioredis.Redis.from_url(url), **kwargs)  # type: ignore[arg-type]
+
+    async def close(self) -> None:
+        await self._r.aclose()
+
+    # served history ---------------------------------------------------------------------
+    async def served_ids(self, viewer_id: int, now_ms: int, window_ms: int, max_ids: int) -> set[int]:
+        raw = await self._r.lrange(keys.served_history(viewer_id), 0, SERVED_HISTORY_CAP - 1)
+        out: set[int] = set()
+        for entry in raw:
+            try:
+                pid, ts = (int(x) for x in entry.split(b":", 1))
+            except ValueError:
+                continue  # a malformed entry never breaks a request
+            if now_ms - ts > window_ms:
+                break  # newest first: everything after is older still
+            out.add(pid)
+            if len(out) >= max_ids:
+                break
+        return out
+
+    async def record_served(self, viewer_id: int, post_ids: Sequence[int], now_ms: int) -> None:
+        if not post_ids:
+            return
+        key = keys.served_history(viewer_id)
+        entries = [f"{int(p)}:{int(now_ms)}" for p in reversed(post_ids)]
+        async with self._r.pipeline(transaction=True) as pipe:
+            pipe.lpush(key, *entries)
+            pipe.ltrim(key, 0, SERVED_HISTORY_CAP - 1)
+            pipe.expire(key, MAX_POST_AGE_S)
+            await pipe.execute()
+
+    # impression bloom filter ------------------------------------------------------------
+    async def impression_bloom(self, viewer_id: int) -> BloomFilter | None:
+        raw = await self._r.get(keys.impression_bloom(viewer_id))
+        if raw is None:
+            return None
+        return BloomFilter(self._bloom_size_cap, self._bloom_fpr, bits=raw)
+
+    async def add_impressions(self, viewer_id: int, post_ids: Sequence[int]) -> None:
+        if not post_ids:
+            return
+        key = keys.impression_bloom(viewer_id)
+        async with self._r.pipeline(transaction=True) as pipe:
+            for pid in post_ids:
+                for pos in self._proto_bloom.positions(int(pid)):
+                    pipe.setbit(key, pos, 1)
+            pipe.expire(key, MAX_POST_AGE_S)
+            await pipe.execute()
+
+    # scored-candidate cache -------------------------------------------------------------
+    @staticmethod
+    def _cache_key(viewer_id: int, variant: str) -> str:
+        return f"{keys.scored_posts_cache(viewer_id)}:{variant}"
+
+    async def cached_posts(self, viewer_id: int, variant: str) -> list[PostCandidate]:
+        raw = await self._r.get(self._cache_key(viewer_id, variant))
+        if raw is None:
+            return []
+        data = json.loads(zstandard.ZstdDecompressor().decompress(raw))
+        return [PostCandidate.from_dict(d) for d in data]
+
+    async def cache_posts(
+        self, viewer_id: int, variant: str, posts: Sequence[PostCandidate], ttl_s: int
+    ) -> None:
+        payload = json.dumps([p.to_dict() for p in posts], separators=(",", ":")).encode()
+        blob = zstandard.ZstdCompressor(level=ZSTD_LEVEL).compress(payload)
+        await self._r.set(self._cache_key(viewer_id, variant), blob, ex=ttl_s)

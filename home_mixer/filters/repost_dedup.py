@@ -1,0 +1,29 @@
+"""Collapse a post and its reposts to the first occurrence (X's [Aug] RetweetDeduplicationFilter).
+
+Key = the reposted post's id for a repost, else the post's own id.
+"""
+
+from __future__ import annotations
+
+from candidate_pipeline import BaseStage, FilterResult
+from home_mixer.deps import Deps
+from home_mixer.filters.base import split
+from home_mixer.models import FeedQuery, PostCandidate
+
+
+class RetweetDeduplicationFilter(BaseStage):
+    def filter(self, query: FeedQuery, candidates: list[PostCandidate]) -> FilterResult:
+        seen: set[int] = set()
+
+        def rule(c: PostCandidate) -> str | None:
+            key = c.original_tweet_id
+            if key in seen:
+                return f"same content as an earlier candidate ({key})"
+            seen.add(key)
+            return None
+
+        return split(candidates, rule)
+
+
+def build(deps: Deps) -> RetweetDeduplicationFilter:
+    return RetweetDeduplicationFilter()

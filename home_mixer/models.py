@@ -1,0 +1,190 @@
+"""The request (``FeedQuery``) and candidate (``PostCandidate``) types of the For You pipeline.
+
+Both are MUTABLE dataclasses because the candidate_pipeline executor applies each stage's
+returned fields with ``setattr`` (stages themselves never mutate them). Field names follow
+X's ``models/query.rs`` and ``models/candidate.rs`` so a reader can map one to the other.
+Every ranking decision is recorded in ``PostCandidate.explanation``: each scorer returns a
+copy with its own part filled in, so the final record tells the whole story of a score.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from home_mixer.bloom import BloomFilter
+from protos import recsys_pb2 as rp
+
+ServedType = int
+"""A ``foryou.recsys.ServedType`` enum value (which source produced the candidate)."""
+
+
+@dataclass(frozen=True)
+class ActionTerm:
+    """One weighted-score term: ``probability * weight = contribution``."""
+
+    action: str
+    probability: float
+    weight: float
+    contribution: float
+
+
+@dataclass(frozen=True)
+class ScoreExplanation:
+    """Why a post got its score; each scorer fills its own part (``dataclasses.replace``).
+
+    ``scored`` is False when the ranker produced no prediction for the post, which is
+    different from a prediction of zero; ``note`` says which fallback then ordered it.
+    """
+
+    terms: tuple[ActionTerm, ...] = ()
+    positive_sum: float = 0.0
+    negative_sum: float = 0.0
+    weighted_score: float | None = None
+    cold_start_score: float | None = None
+    author_diversity_multiplier: float = 1.0
+    oon_multiplier: float = 1.0
+    other_multipliers: dict[str, float] = field(default_factory=dict)
+    final_score: float | None = None
+    scored: bool = False
+    note: str = ""
+    predicted_dwell_s: float | None = None
+
+    def with_multiplier(self, name: str, value: float, final_score: float | None) -> ScoreExplanation:
+        """A copy recording a plugin/re-ranker multiplier (e.g. "topic_boost", "dpp")."""
+        return dataclasses.replace(
+            self, other_multipliers={**self.other_multipliers, name: value}, final_score=final_score
+        )
+
+
+@dataclass
+class PostCandidate:
+    """One post in flight through the pipeline (X's ``PostCandidate``).
+
+    Optional ids use None for "unknown" (not hydrated) and the sources use None rather than
+    0 for "not a reply/repost". ``phoenix_scores`` is None until the ranker scored the post.
+    """
+
+    tweet_id: int
+    author_id: int = 0
+    served_type: ServedType = rp.ServedType.UNDEFINED
+    retweeted_tweet_id: int | None = None
+    retweeted_user_id: int | None = None
+    in_reply_to_tweet_id: int | None = None
+    quoted_tweet_id: int | None = None
+    quoted_user_id: int | None = None
+    conversation_id: int | None = None
+    ancestors: list[int] = field(default_factory=list)
+    text: str | None = None
+    created_at_ms: int | None = None
+    language_code: str = ""
+    core_data_hydrated: bool = False
+    # network / author
+    in_network: bool | None = None
+    author_followers_count: int | None = None
+    author_follows_viewer: bool | None = None
+    is_mutual_follow: bool | None = None
+    author_blocks_viewer: bool = False
+    quoted_author_blocks_viewer: bool = False
+    author_labels: list[str] = field(default_factory=list)
+    # media / content
+    has_video: bool = False
+    has_media: bool = False
+    min_video_duration_ms: int | None = None
+    labels: list[str] = field(default_factory=list)
+    subscription_author_id: int | None = None
+    topic_id: int | None = None
+    # engagement counts (of the original post for reposts)
+    fav_count: int | None = None
+    reply_count: int | None = None
+    repost_count: int | None = None
+    quote_count: int | None = None
+    view_count: int | None = None
+    bookmark_count: int | None = None
+    # retrieval / ranking
+    retrieval_score: float | None = None
+    phoenix_scores: dict[str, float] | None = None
+    predicted_dwell_s: float | None = None
+    model_version: str = ""
+    last_scored_at_ms: int | None = None
+    weighted_score: float | None = None
+    score: float | None = None
+    ranking_fallback: bool = False
+    explanation: ScoreExplanation = field(default_factory=ScoreExplanation)
+    # visibility (post-selection)
+    visibility_reason: str | None = None
+    visibility_action: str = "allow"
+
+    @property
+    def is_repost(self) -> bool:
+        return bool(self.retweeted_tweet_id)
+
+    @property
+    def is_reply(self) -> bool:
+        return bool(self.in_reply_to_tweet_id)
+
+    @property
+    def original_tweet_id(self) -> int:
+        """The post whose content is shown: the reposted post for a repost (X's get_original_tweet_id)."""
+        return self.retweeted_tweet_id or self.tweet_id
+
+    @property
+    def original_author_id(self) -> int:
+        return self.retweeted_user_id or self.author_id
+
+    def related_ids(self) -> list[int]:
+        """Ids a "seen"/"served" check must consider: the post, the reposted post, the parent."""
+        return [i for i in (self.tweet_id, self.retweeted_tweet_id, self.in_reply_to_tweet_id) if i]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (the scored-candidate cache stores this)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PostCandidate:
+        """Inverse of :meth:`to_dict`; unknown keys (from a newer writer) are ignored."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in names}
+        exp = values.get("explanation")
+        if isinstance(exp, dict):
+            exp = dict(exp)
+            exp["terms"] = tuple(ActionTerm(**t) for t in exp.get("terms", ()))
+            values["explanation"] = ScoreExplanation(**exp)
+        return cls(**values)
+
+
+@dataclass
+class FeedQuery:
+    """One For You request plus everything the query hydrators add (X's ``ScoredPostsQuery``)."""
+
+    viewer_id: int
+    request_id: str = ""
+    seen_ids: list[int] = field(default_factory=list)
+    served_ids: list[int] = field(default_factory=list)
+    in_network_only: bool = False
+    exclude_videos: bool = False
+    is_bottom_request: bool = False
+    max_results: int = 35
+    debug: bool = False
+    now_ms: int = 0
+    # hydrated
+    scoring_sequence: rp.UserActionSequence | None = None
+    retrieval_sequence: rp.UserActionSequence | None = None
+    followed_user_ids: set[int] = field(default_factory=set)
+    blocked_user_ids: set[int] = field(default_factory=set)
+    muted_user_ids: set[int] = field(default_factory=set)
+    muted_keywords: list[str] = field(default_factory=list)
+    subscribed_user_ids: set[int] = field(default_factory=set)
+    viewer_followers_count: int | None = None
+    served_history_ids: set[int] = field(default_factory=set)
+    impression_bloom: BloomFilter | None = None
+    cached_posts: list[PostCandidate] = field(default_factory=list)
+    has_cached_posts: bool = False
+    degraded: list[str] = field(default_factory=list)
+
+    @property
+    def cache_variant(self) -> str:
+        """The scored-candidate cache is per request shape, as X's key variants."""
+        parts = [p for p, on in (("in_network", self.in_network_only), ("no_video", self.exclude_videos)) if on]
+        return "+".join(parts) or "all"

@@ -1,0 +1,1 @@
+"""Query hydrators: fill the request's user features before retrieval (reference §1.2)."""

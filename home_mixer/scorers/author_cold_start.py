@@ -1,0 +1,69 @@
+"""New-author cold-start boost (X's [Aug] author_cold_start.rs): lift one small author's post to slot 16.
+
+Small authors' posts have few impressions, so the ranker under-predicts them and they never
+collect the engagement that would fix that. Once per request, the highest-scoring ELIGIBLE
+post gets ``score = max(score, target)`` where ``target`` is the score at rank ``slot`` (15,
+0-based: the 16th-highest). Eligible: an original post (not reply/repost), author followers
+<= 1,000, fewer than 1,000 views, and ranked inside the first 85% of the non-zero scores.
+Requests with no post at rank ``slot`` get no boost.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+from candidate_pipeline import BaseStage
+from home_mixer.deps import Deps
+from home_mixer.models import FeedQuery, PostCandidate
+from home_mixer.params import (
+    COLD_START_FOLLOWER_CAP,
+    COLD_START_IMPRESSION_THRESHOLD,
+    COLD_START_SLOT,
+    LOW_IMPRESSIONS_MAX_POSITION_RATIO,
+)
+
+
+class AuthorColdStartScorer(BaseStage):
+    def __init__(
+        self,
+        slot: int = COLD_START_SLOT,
+        follower_cap: int = COLD_START_FOLLOWER_CAP,
+        impression_threshold: int = COLD_START_IMPRESSION_THRESHOLD,
+        max_position_ratio: float = LOW_IMPRESSIONS_MAX_POSITION_RATIO,
+    ) -> None:
+        self.slot = slot
+        self.follower_cap = follower_cap
+        self.impression_threshold = impression_threshold
+        self.max_position_ratio = max_position_ratio
+
+    def eligible(self, c: PostCandidate, rank: int, nonzero: int) -> bool:
+        return (
+            not c.is_reply
+            and not c.is_repost
+            and c.author_followers_count is not None
+            and c.author_followers_count <= self.follower_cap
+            and (c.view_count or 0) < self.impression_threshold
+            and rank < self.max_position_ratio * nonzero
+        )
+
+    async def score(self, query: FeedQuery, candidates: Sequence[PostCandidate]) -> list[dict[str, Any] | None]:
+        out: list[dict[str, Any] | None] = [None] * len(candidates)
+        ranked = sorted((i for i, c in enumerate(candidates) if c.score is not None), key=lambda i: -candidates[i].score)
+        if len(ranked) <= self.slot:
+            return out
+        target = candidates[ranked[self.slot]].score
+        nonzero = sum(1 for i in ranked if candidates[i].score > 0)
+        for rank, i in enumerate(ranked):
+            c = candidates[i]
+            if self.eligible(c, rank, nonzero):
+                boosted = max(c.score, target)
+                exp = dataclasses.replace(c.explanation, cold_start_score=boosted, final_score=boosted)
+                out[i] = {"score": boosted, "explanation": exp}
+                break
+        return out
+
+
+def build(deps: Deps, **params: Any) -> AuthorColdStartScorer:
+    return AuthorColdStartScorer(**params)

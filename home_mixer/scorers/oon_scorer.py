@@ -1,0 +1,41 @@
+"""Out-of-network discount (X's OON rescoring): posts from outside the follow graph count 0.75x.
+
+Also applied to in-network replies and reposts (``EnableOonRescoreForInNetworkRepliesRetweets``):
+a followed account's reply or repost shows content the viewer did not choose to follow.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+from candidate_pipeline import BaseStage
+from home_mixer.deps import Deps
+from home_mixer.models import FeedQuery, PostCandidate
+from home_mixer.params import OON_WEIGHT_FACTOR
+
+
+class OONScorer(BaseStage):
+    def __init__(self, factor: float = OON_WEIGHT_FACTOR, in_network_replies_reposts: bool = True) -> None:
+        self.factor = factor
+        self.in_network_replies_reposts = in_network_replies_reposts
+
+    def applies(self, c: PostCandidate) -> bool:
+        if c.in_network is False:
+            return True
+        return bool(c.in_network) and self.in_network_replies_reposts and (c.is_reply or c.is_repost)
+
+    async def score(self, query: FeedQuery, candidates: Sequence[PostCandidate]) -> list[dict[str, Any] | None]:
+        out: list[dict[str, Any] | None] = []
+        for c in candidates:
+            if c.score is None or not self.applies(c):
+                out.append(None)
+                continue
+            new = c.score * self.factor
+            out.append({"score": new, "explanation": dataclasses.replace(c.explanation, oon_multiplier=self.factor, final_score=new)})
+        return out
+
+
+def build(deps: Deps, factor: float = OON_WEIGHT_FACTOR, in_network_replies_reposts: bool = True) -> OONScorer:
+    return OONScorer(factor, in_network_replies_reposts)

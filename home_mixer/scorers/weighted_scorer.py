@@ -1,0 +1,109 @@
+"""The weighted score: one number from the ranker's action probabilities (X's [Aug] RankingScorer step 1).
+
+``term = P(action) * weight``; ``combined = sum(positive terms) - sum(|negative terms|)``; then
+X's offset rule keeps every score non-negative while preserving order: net-negative posts land
+in ``[0, 0.001)`` (scaled by how negative they are), net-positive posts at ``combined + 0.001``.
+Per-candidate weight rules: reply weight +15 for a mutual-follow author's non-repost; the
+video-quality-view weight only for videos longer than 10 s shown to viewers with < 10,000
+followers; ``post_unexplored`` only for in-network posts. The sums in the offset rule always
+use the BASE weights.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from candidate_pipeline import BaseStage
+from home_mixer.deps import Deps
+from home_mixer.models import ActionTerm, FeedQuery, PostCandidate, ScoreExplanation
+from home_mixer.params import (
+    BIDIRECTIONAL_FOLLOW_REPLY_WEIGHT_BOOST,
+    MIN_VIDEO_DURATION_MS,
+    NEGATIVE_SCORES_OFFSET,
+    VQV_VIEWER_FOLLOWER_CUTOFF,
+)
+from home_mixer.scorers.weights import validate_weights, weight_sums
+
+
+def apply_offset(combined: float, negative_sum: float, total_sum: float, offset: float = NEGATIVE_SCORES_OFFSET) -> float:
+    """X's offset rule (reference §6.1)."""
+    if total_sum == 0:
+        return max(combined, 0.0)
+    if combined < 0:
+        return (combined + negative_sum) / total_sum * offset
+    return combined + offset
+
+
+class WeightedScorer(BaseStage):
+    def __init__(
+        self,
+        weights: Mapping[str, float] | None = None,
+        reply_mutual_follow_boost: float = BIDIRECTIONAL_FOLLOW_REPLY_WEIGHT_BOOST,
+        min_video_duration_ms: int = MIN_VIDEO_DURATION_MS,
+        vqv_viewer_follower_cutoff: int = VQV_VIEWER_FOLLOWER_CUTOFF,
+        post_unexplored_in_network_only: bool = True,
+        offset: float = NEGATIVE_SCORES_OFFSET,
+    ) -> None:
+        self.weights = validate_weights(weights or {})
+        self.positive_sum, self.negative_sum, self.total_sum = weight_sums(self.weights)
+        self.reply_boost = reply_mutual_follow_boost
+        self.min_video_duration_ms = min_video_duration_ms
+        self.vqv_cutoff = vqv_viewer_follower_cutoff
+        self.post_unexplored_in_network_only = post_unexplored_in_network_only
+        self.offset = offset
+
+    def candidate_weights(self, query: FeedQuery, c: PostCandidate) -> dict[str, float]:
+        """The base weights with this candidate's rules applied."""
+        w = dict(self.weights)
+        if c.is_mutual_follow and not c.is_repost:
+            w["reply"] = w["reply"] + self.reply_boost
+        video_ok = (c.min_video_duration_ms or 0) > self.min_video_duration_ms
+        if not (video_ok and (query.viewer_followers_count or 0) < self.vqv_cutoff):
+            w["vqv"] = 0.0
+        if self.post_unexplored_in_network_only and not c.in_network:
+            w["post_unexplored"] = 0.0
+        return w
+
+    def explain(self, query: FeedQuery, c: PostCandidate) -> ScoreExplanation:
+        """The full weighted-score breakdown of one scored candidate."""
+        assert c.phoenix_scores is not None
+        terms = []
+        pos = neg = 0.0
+        for action, weight in self.candidate_weights(query, c).items():
+            p = float(c.phoenix_scores.get(action, 0.0))
+            contribution = p * weight
+            if weight == 0.0 and p == 0.0:
+                continue
+            terms.append(ActionTerm(action, p, weight, contribution))
+            if contribution > 0:
+                pos += contribution
+            else:
+                neg += -contribution
+        weighted = apply_offset(pos - neg, self.negative_sum, self.total_sum, self.offset)
+        return dataclasses.replace(
+            c.explanation,
+            terms=tuple(terms),
+            positive_sum=pos,
+            negative_sum=neg,
+            weighted_score=weighted,
+            cold_start_score=weighted,
+            final_score=weighted,
+            scored=True,
+        )
+
+    async def score(self, query: FeedQuery, candidates: Sequence[PostCandidate]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for c in candidates:
+            if c.phoenix_scores is None:
+                exp = dataclasses.replace(c.explanation, scored=False, weighted_score=None, final_score=None)
+                out.append({"weighted_score": None, "score": None, "explanation": exp})
+                continue
+            exp = self.explain(query, c)
+            out.append({"weighted_score": exp.weighted_score, "score": exp.weighted_score, "explanation": exp})
+        return out
+
+
+def build(deps: Deps, weights: Mapping[str, float] | None = None, **params: Any) -> WeightedScorer:
+    return WeightedScorer(weights, **params)

@@ -1,0 +1,1 @@
+"""Selector: X's TopKScoreSelector (sort by final score, None last, keep the top 50)."""

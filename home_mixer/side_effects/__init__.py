@@ -1,0 +1,1 @@
+"""Side effects after the response (reference §1.2): served history, impressions, cache, `served` event."""

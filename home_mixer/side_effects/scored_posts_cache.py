@@ -1,0 +1,34 @@
+"""Cache this request's scored candidates for 180 s (X's RedisPostCandidateCacheSideEffect).
+
+Selected and non-selected candidates with ``weighted_score > 0`` are stored sorted by
+weighted score, at most 750, so the next page or a quick refresh can replay them (the cached
+posts query hydrator reuses them when >= 500). Not done when this request itself replayed
+the cache, so the TTL is not extended forever on stale predictions.
+"""
+
+from __future__ import annotations
+
+from candidate_pipeline import BaseStage, SideEffectInput
+from home_mixer.deps import Deps, FeedStateStore
+from home_mixer.models import FeedQuery
+from home_mixer.params import MAX_POSTS_TO_CACHE, SCORED_POSTS_CACHE_TTL_S
+
+
+class ScoredPostsCacheSideEffect(BaseStage):
+    def __init__(self, store: FeedStateStore, ttl_s: int = SCORED_POSTS_CACHE_TTL_S, max_posts: int = MAX_POSTS_TO_CACHE):
+        self.store = store
+        self.ttl_s = ttl_s
+        self.max_posts = max_posts
+
+    def enable(self, query: FeedQuery) -> bool:
+        return not query.has_cached_posts
+
+    async def run(self, inp: SideEffectInput) -> None:
+        pool = [c for c in (*inp.selected, *inp.non_selected) if c.weighted_score is not None and c.weighted_score > 0]
+        pool.sort(key=lambda c: -c.weighted_score)
+        if pool:
+            await self.store.cache_posts(inp.query.viewer_id, inp.query.cache_variant, pool[: self.max_posts], self.ttl_s)
+
+
+def build(deps: Deps, ttl_s: int = SCORED_POSTS_CACHE_TTL_S, max_posts: int = MAX_POSTS_TO_CACHE):
+    return ScoredPostsCacheSideEffect(deps.require("feed_state"), ttl_s, max_posts)  # type: ignore[arg-type]

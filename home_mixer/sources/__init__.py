@@ -1,0 +1,1 @@
+"""Candidate sources (reference §1.2): in-network (Thunder), out-of-network (retrieval), cache."""
