@@ -12,9 +12,8 @@ It gives each consumer the same guarantees (DESIGN.md §3):
   which services use to report NOT_SERVING on health until the retained window is rebuilt.
 
 Two modes: ``group_id`` set -> subscribe with that group (commits, resume where it left off);
-``group_id`` None -> assign every partition of the topics (or only ``partitions``, for a
-sharded consumer such as a Thunder shard) and read from the beginning (a rebuild on every start,
-as X's serving Thunder does with a fresh group), no commits.
+``group_id`` None -> assign every partition of the topics and read from the beginning (a
+rebuild on every start, as X's serving Thunder does with a fresh group), no commits.
 """
 
 from __future__ import annotations
@@ -77,10 +76,7 @@ class EventConsumer(Generic[M]):
         poll_timeout_ms: int = 100,
         max_records: int = 2000,
         consumer_overrides: dict[str, object] | None = None,
-        partitions: Sequence[int] | None = None,
     ) -> None:
-        if partitions is not None and group_id:
-            raise ValueError("partitions (manual assignment) cannot be combined with group_id")
         self.name = name
         self.topics = list(topics)
         self.message_type = message_type
@@ -92,7 +88,6 @@ class EventConsumer(Generic[M]):
         self.poll_timeout_ms = poll_timeout_ms
         self.max_records = max_records
         self.consumer_overrides = consumer_overrides or {}
-        self.partitions = None if partitions is None else sorted(set(partitions))
         self.caught_up = threading.Event()
         self.consumed = 0
         self.malformed = 0
@@ -137,8 +132,7 @@ class EventConsumer(Generic[M]):
             while not parts and time.monotonic() < deadline and not self._stop.is_set():
                 time.sleep(0.1)
                 parts = consumer.partitions_for_topic(topic)
-            wanted = sorted(parts or []) if self.partitions is None else [p for p in self.partitions if p in (parts or ())]
-            partitions += [TopicPartition(topic, p) for p in wanted]
+            partitions += [TopicPartition(topic, p) for p in sorted(parts or [])]
         consumer.assign(partitions)
         consumer.seek_to_beginning(*partitions)
         return consumer
