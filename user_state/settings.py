@@ -1,0 +1,17 @@
+"""Caps and retention of user state (environment variables ``USER_STATE_*``)."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DAY_S = 86_400
+
+
+class UserStateSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="USER_STATE_", extra="ignore")
+
+    events_cap: int = 4096            # newest engagement events kept per user
+    events_ttl_s: int = 30 * DAY_S    # an inactive user's event list expires
+    post_ttl_s: int = 3 * DAY_S       # Thunder retention (2 days) + 1 day margin
+    dedup_ttl_s: int = 7 * DAY_S      # replays older than this would be re-applied
+    metrics_port: int = 9104
