@@ -3,6 +3,10 @@
 Creates in a batch go in as one columnar insert, then the deletes: since a delete is permanent
 (tombstone), "all creates then all deletes" ends in the same state as event order, whatever the
 interleaving. Replays and duplicates change nothing because inserts skip stored or tombstoned ids.
+
+Sharded mode (``owned_partitions``): creates from the shard's own partitions are stored and
+served; creates from the others only go to the store's parent directory (see
+:mod:`thunder.parent_directory`); deletes apply to both.
 """
 
 from __future__ import annotations
@@ -40,8 +44,9 @@ def validate_post_event(event: events_pb2.PostEvent) -> str | None:
 class PostIngest:
     """Callable batch handler; counts what it applied for metrics and the bench."""
 
-    def __init__(self, store: PostStore, instance: str = "thunder") -> None:
+    def __init__(self, store: PostStore, instance: str = "thunder", owned_partitions: set[int] | None = None) -> None:
         self.store = store
+        self.owned_partitions = owned_partitions
         self.instance = instance
         self.inserted = 0
         self.deleted = 0
@@ -49,12 +54,14 @@ class PostIngest:
 
     def __call__(self, records: list[Record[events_pb2.PostEvent]]) -> None:
         creates: list[events_pb2.PostCreated] = []
+        foreign: list[events_pb2.PostCreated] = []
+        owned = self.owned_partitions
         delete_ids: list[int] = []
         delete_times: list[int] = []
         for rec in records:
             event = rec.message
             if event.HasField("created"):
-                creates.append(event.created)
+                (creates if owned is None or rec.partition in owned else foreign).append(event.created)
             else:
                 delete_ids.append(event.deleted.post_id)
                 delete_times.append(event.deleted.deleted_at)
@@ -65,6 +72,9 @@ class PostIngest:
             self.skipped += skipped
             INGESTED.labels(self.instance, "inserted").inc(result.inserted)
             INGESTED.labels(self.instance, "skipped").inc(skipped)
+        if foreign:
+            result = self.store.insert_foreign(PostBatch.from_events(foreign))
+            INGESTED.labels(self.instance, "foreign").inc(result.inserted)
         if delete_ids:
             removed = self.store.delete(delete_ids, delete_times)
             self.deleted += len(delete_ids)

@@ -20,6 +20,7 @@ import numpy as np
 
 from thunder import constants as c
 from thunder.id_index import IdIndex
+from thunder.parent_directory import ParentDirectory
 from thunder.post_batch import PostBatch
 from thunder.post_table import HAS_VIDEO, IS_REPLY, IS_RETWEET, PostTable
 from thunder.posting_lists import PostingLists
@@ -60,6 +61,7 @@ class PostStore:
         self.n_authors = 0
         self.lists = {name: PostingLists() for name in LIST_NAMES}
         self.tombstones: dict[int, int] = {}
+        self.foreign = ParentDirectory()  # sharded mode: other shards' posts, for parent lookups
         self.trim_iteration = 0
 
     # -- sizes ----------------------------------------------------------------------------------
@@ -72,7 +74,7 @@ class PostStore:
     def nbytes(self) -> int:
         """Bytes held by the numpy structures (the tombstone dict is counted at ~100 B/entry)."""
         return (self.table.nbytes + self.index.nbytes + self.authors.nbytes + self.author_ids.nbytes
-                + sum(lst.nbytes for lst in self.lists.values()) + 100 * len(self.tombstones))
+                + sum(lst.nbytes for lst in self.lists.values()) + 100 * len(self.tombstones) + self.foreign.nbytes)
 
     def _now(self) -> int:
         return int(self.clock())
@@ -84,10 +86,9 @@ class PostStore:
         with self.lock:
             return self._insert(batch)
 
-    def _insert(self, batch: PostBatch) -> InsertResult:
+    def _admit(self, batch: PostBatch) -> tuple[PostBatch, InsertResult]:
+        """Keep the posts inside the time window, not tombstoned and not stored yet."""
         n_in = len(batch)
-        if n_in == 0:
-            return InsertResult(0, 0, 0, 0)
         now = self._now()
         created = batch.columns["created_at"]
         in_window = (created < now) & (created >= now - self.retention_s) & (batch.columns["post_id"] > 0)
@@ -103,10 +104,26 @@ class PostStore:
         fresh = np.zeros(len(batch), dtype=bool)
         fresh[first] = True
         fresh &= self.index.get(ids) < 0
+        if len(self.foreign):
+            fresh &= ~self.foreign.lookup(ids)[0]
         duplicates = len(batch) - int(fresh.sum())
         batch = batch.select(fresh)
+        return batch, InsertResult(len(batch), duplicates, out_of_window, tombstoned)
+
+    def insert_foreign(self, batch: PostBatch) -> InsertResult:
+        """Sharded mode: remember another shard's posts for parent lookups only (not served)."""
+        with self.lock:
+            batch, result = self._admit(batch)
+            cols = batch.columns
+            flags = batch.flags.copy()
+            flags[(cols["in_reply_to_post_id"] != 0) | (cols["in_reply_to_user_id"] != 0)] |= IS_REPLY
+            self.foreign.add(cols["post_id"], cols["created_at"], cols["in_reply_to_post_id"], flags)
+            return result
+
+    def _insert(self, batch: PostBatch) -> InsertResult:
+        batch, result = self._admit(batch)
         if len(batch) == 0:
-            return InsertResult(0, duplicates, out_of_window, tombstoned)
+            return result
         batch = batch.select(np.argsort(batch.columns["created_at"], kind="stable"))
         cols = batch.columns
         flags = batch.flags.copy()
@@ -114,8 +131,8 @@ class PostStore:
         rows = self.table.append(cols, flags)
         self.index.insert(cols["post_id"], rows)
         authors = self._author_indexes(cols["author_id"])
-        self._append_to_lists(rows, authors, flags, cols["source_post_id"])
-        return InsertResult(len(rows), duplicates, out_of_window, tombstoned)
+        self._append_to_lists(rows, authors, flags)
+        return result
 
     def _author_indexes(self, author_ids: np.ndarray) -> np.ndarray:
         dense = self.authors.get(author_ids)
@@ -136,15 +153,15 @@ class PostStore:
             dense = self.authors.get(author_ids)
         return dense
 
-    def _append_to_lists(self, rows: np.ndarray, authors: np.ndarray, flags: np.ndarray, source_ids: np.ndarray) -> None:
+    def _append_to_lists(self, rows: np.ndarray, authors: np.ndarray, flags: np.ndarray) -> None:
         is_reply = (flags & IS_REPLY) != 0
         is_retweet = (flags & IS_RETWEET) != 0
         original = ~is_reply & ~is_retweet
-        # X: video-eligible = has video, or a repost of a stored non-reply video post; never a reply
-        source_rows = np.where(is_retweet, self.index.get(source_ids), -1)
-        src_flags = self.table.flags[np.maximum(source_rows, 0)]
-        source_video = (source_rows >= 0) & ((src_flags & HAS_VIDEO) != 0) & ((src_flags & IS_REPLY) == 0)
-        video = ~is_reply & (((flags & HAS_VIDEO) != 0) | (is_retweet & source_video))
+        # X: video-eligible = has video, or a repost of a stored non-reply video post; never a reply.
+        # Every non-reply repost is listed here and its source is checked at query time
+        # (thunder.retrieval): at insert time the answer would depend on which partition the
+        # consumer happened to read first, so replicas, shards and restarts could disagree.
+        video = ~is_reply & (((flags & HAS_VIDEO) != 0) | is_retweet)
         for name, mask in (("original", original), ("secondary", ~original), ("video", video)):
             lst = self.lists[name]
             lst.append(authors[mask], rows[mask])
@@ -170,6 +187,8 @@ class PostStore:
             present = rows[rows >= 0]
             removed = len(self.table.kill(present))
             self.index.remove(ids[rows >= 0])
+            if len(self.foreign):
+                self.foreign.remove(ids)
             for pid, when in zip(ids.tolist(), at.tolist(), strict=True):
                 if pid > 0:
                     self.tombstones[pid] = when if 0 < when <= now else now
@@ -199,6 +218,8 @@ class PostStore:
                 popped = lst.pop_oldest(dense, counts)
                 if name != "video":
                     self._remove_rows(popped)
+            if shard == 0:
+                self.foreign.expire(cutoff)
             for pid in [p for p, at in self.tombstones.items() if at < cutoff]:
                 del self.tombstones[pid]
             removed = alive_before - self.table.alive
@@ -239,6 +260,22 @@ class PostStore:
     def rows_of(self, post_ids: np.ndarray) -> np.ndarray:
         """Row of each post id, -1 where not stored (never created, trimmed or deleted)."""
         return self.index.get(post_ids)
+
+    def parents(self, post_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(found, flags, in_reply_to_post_id) of each id, from this shard's posts or the
+        foreign directory (X's reply rule and repost video rule look at the parent post)."""
+        rows = self.index.get(post_ids)
+        found = rows >= 0
+        safe = np.maximum(rows, 0)
+        flags = np.where(found, self.table.flags[safe], 0).astype(np.uint8)
+        in_reply_to = np.where(found, self.table["in_reply_to_post_id"][safe], 0)
+        if len(self.foreign) and not found.all():
+            missing = np.flatnonzero(~found)
+            f_found, f_flags, f_reply = self.foreign.lookup(np.asarray(post_ids)[missing])
+            found[missing] = f_found
+            flags[missing] = f_flags
+            in_reply_to[missing] = f_reply
+        return found, flags, in_reply_to
 
     def contains(self, post_id: int) -> bool:
         with self.lock:

@@ -17,7 +17,7 @@ import numpy as np
 
 from thunder import constants as c
 from thunder.post_store import PostStore
-from thunder.post_table import INT_COLUMNS, IS_REPLY, IS_RETWEET
+from thunder.post_table import HAS_VIDEO, INT_COLUMNS, IS_REPLY, IS_RETWEET
 
 _BLOCKED = np.array(sorted(c.BLOCKED_AUTHOR_IDS), dtype=np.int64)
 
@@ -115,8 +115,19 @@ class InNetworkRetriever:
         keep &= ~(((flags & IS_RETWEET) != 0) & (table["source_user_id"][rows] == q.user_id))
         if list_name == "secondary":
             keep &= self._reply_rule(q, rows, flags)
+        elif list_name == "video":
+            keep &= self._repost_has_video(rows, flags)
         rows, group = rows[keep], group[keep]
         return rows[_rank_in_group(group) < cap]
+
+    def _repost_has_video(self, rows: np.ndarray, flags: np.ndarray) -> np.ndarray:
+        """A repost is video-eligible when its source is stored, is not a reply and has video."""
+        ok = np.ones(len(rows), dtype=bool)
+        reposts = np.flatnonzero(((flags & IS_RETWEET) != 0) & ((flags & HAS_VIDEO) == 0))
+        if len(reposts):
+            found, src_flags, _ = self.store.parents(self.store.table["source_post_id"][rows[reposts]])
+            ok[reposts] = found & ((src_flags & HAS_VIDEO) != 0) & ((src_flags & IS_REPLY) == 0)
+        return ok
 
     def _reply_rule(self, q: InNetworkQuery, rows: np.ndarray, flags: np.ndarray) -> np.ndarray:
         """Keep non-replies; keep a reply to a stored original; keep a reply to a direct reply of
@@ -127,14 +138,12 @@ class InNetworkRetriever:
         if len(replies) == 0:
             return ok
         r = rows[replies]
-        parents = self.store.rows_of(table["in_reply_to_post_id"][r])
-        found = parents >= 0
-        p = np.maximum(parents, 0)
-        parent_original = found & ((table.flags[p] & (IS_REPLY | IS_RETWEET)) == 0)
+        found, parent_flags, parent_reply_to = self.store.parents(table["in_reply_to_post_id"][r])
+        parent_original = found & ((parent_flags & (IS_REPLY | IS_RETWEET)) == 0)
         reply_to_root_reply = (
             found
-            & (table["in_reply_to_post_id"][p] != 0)
-            & (table["in_reply_to_post_id"][p] == table["conversation_id"][r])
+            & (parent_reply_to != 0)
+            & (parent_reply_to == table["conversation_id"][r])
             & np.isin(table["in_reply_to_user_id"][r], q.following_ids)
         )
         ok[replies] = parent_original | reply_to_root_reply

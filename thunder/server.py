@@ -1,8 +1,9 @@
 """A running Thunder: Kafka ingest -> PostStore -> gRPC, with X's startup and trim lifecycle.
 
 Start order follows X's serving mode: the gRPC server comes up NOT_SERVING, the consumer
-replays the ``posts`` topic from the beginning (a fresh group in X; manual assignment here, only
-the shard's partitions in sharded mode), and once it has caught up the store runs a full trim
+replays the ``posts`` topic from the beginning (a fresh group in X; manual assignment of every
+partition here; in sharded mode only the shard's own partitions are served, see
+:mod:`thunder.ingest`), and once it has caught up the store runs a full trim
 (``finalize_init``) and health flips to SERVING. Then an auto-trim pass runs every
 ``trim_interval_s`` over one TRIM_FRACTION shard of the authors.
 """
@@ -105,12 +106,11 @@ async def start_thunder(
         name=f"thunder-{instance}",
         topics=[topic],
         message_type=events_pb2.PostEvent,
-        handler=PostIngest(store, instance),
+        handler=PostIngest(store, instance, None if settings.partitions is None else set(settings.partitions)),
         bootstrap=bootstrap or connection.kafka_bootstrap_servers,
         group_id=None,
         validator=validate_post_event,
         dead_letter_topic=connection.topic_dead_letter if settings.dead_letter else None,
-        partitions=settings.partitions,
     )
     servicer = InNetworkPostsServicer(store, Admission(settings.max_concurrent, settings.qps_limit), instance)
     handle = await start_server(

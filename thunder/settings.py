@@ -19,6 +19,6 @@ class ThunderSettings(BaseSettings):
     retention_s: int = Field(default=c.POST_RETENTION_SECONDS, gt=0)
     max_concurrent: int = Field(default=256, gt=0, description="in-flight requests before RESOURCE_EXHAUSTED")
     qps_limit: float = Field(default=c.QPS_LIMIT, gt=0, description="token-bucket rate before RESOURCE_EXHAUSTED")
-    partitions: list[int] | None = Field(default=None, description="sharded mode: only these partitions")
+    partitions: list[int] | None = Field(default=None, description="sharded mode: serve only the authors of these partitions")
     trim_interval_s: float = Field(default=c.AUTO_TRIM_INTERVAL_SECONDS, gt=0)
     dead_letter: bool = Field(default=False, description="copy malformed events to the dead-letter topic")
