@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 import redis.asyncio as aioredis
 from google.protobuf.message import Message
+from redis.exceptions import NoScriptError
 
 from events.world.actions import action_name
 from protos import events_pb2, recsys_pb2
@@ -76,9 +77,7 @@ class RedisUserState:
     def __init__(self, client: aioredis.Redis, settings: UserStateSettings | None = None) -> None:
         self.client = client
         self.settings = settings or UserStateSettings()
-        self._engagement = client.register_script(_ENGAGEMENT_LUA)
-        self._social = client.register_script(_SOCIAL_LUA)
-        self._post = client.register_script(_POST_LUA)
+        self._shas: dict[str, str] = {}
         self.malformed = 0
         self.ignored = 0
 
@@ -90,9 +89,22 @@ class RedisUserState:
         await self.client.aclose()
 
     # -- writing -----------------------------------------------------------------------------
+    async def _load_scripts(self) -> dict[str, str]:
+        for name, lua in (("engagement", _ENGAGEMENT_LUA), ("social", _SOCIAL_LUA), ("post", _POST_LUA)):
+            self._shas[name] = await self.client.script_load(lua)
+        return self._shas
+
     async def apply(self, events: Iterable[Message]) -> int:
         """Apply events once each (by event id) in one pipelined round trip; returns how many
         were new. Malformed events are counted and skipped; ``ServedFeed`` is ignored."""
+        events = list(events)
+        shas = self._shas or await self._load_scripts()
+        try:
+            return await self._apply(events, shas)
+        except NoScriptError:  # Redis restarted and lost its script cache: reload, re-run (idempotent)
+            return await self._apply(events, await self._load_scripts())
+
+    async def _apply(self, events: list[Message], shas: dict[str, str]) -> int:
         s = self.settings
         pipe = self.client.pipeline(transaction=False)
         queued = 0
@@ -105,26 +117,22 @@ class RedisUserState:
                 continue
             marker = keys.dedup(f"{DEDUP_NAMESPACE}.{type(e).__name__}", e.event_id)
             if isinstance(e, events_pb2.EngagementEvent):
-                await self._engagement(
-                    keys=[marker, keys.user_events(e.user_id), keys.post_counts(e.post_id), keys.author_stats(e.author_id)],
-                    args=[s.dedup_ttl_s, e.SerializeToString(), s.events_cap, action_name(e.action),
-                          "1" if e.action == IMPRESSION and e.author_id > 0 else "0", s.post_ttl_s, s.events_ttl_s],
-                    client=pipe)
+                pipe.evalsha(shas["engagement"], 4,
+                             marker, keys.user_events(e.user_id), keys.post_counts(e.post_id), keys.author_stats(e.author_id),
+                             s.dedup_ttl_s, e.SerializeToString(), s.events_cap, action_name(e.action),
+                             "1" if e.action == IMPRESSION and e.author_id > 0 else "0", s.post_ttl_s, s.events_ttl_s)
             elif isinstance(e, events_pb2.SocialGraphEvent):
                 u, t = e.user_id, max(e.target_user_id, 0)
-                await self._social(
-                    keys=[marker, keys.following(u), keys.followers(t), keys.author_stats(t), keys.blocked(u),
-                          keys.muted(u), keys.muted_keywords(u)],
-                    args=[s.dedup_ttl_s, events_pb2.SocialGraphAction.Name(e.action), u, t, normalize_keyword(e.keyword)],
-                    client=pipe)
+                pipe.evalsha(shas["social"], 7,
+                             marker, keys.following(u), keys.followers(t), keys.author_stats(t), keys.blocked(u),
+                             keys.muted(u), keys.muted_keywords(u),
+                             s.dedup_ttl_s, events_pb2.SocialGraphAction.Name(e.action), u, t, normalize_keyword(e.keyword))
             else:
                 created = e.WhichOneof("event") == "created"
                 post_id = e.created.post_id if created else e.deleted.post_id
-                await self._post(
-                    keys=[marker, keys.post_core(post_id), keys.post_deleted(post_id)],
-                    args=[s.dedup_ttl_s, "c" if created else "d", e.created.SerializeToString() if created else b"",
-                          s.post_ttl_s],
-                    client=pipe)
+                pipe.evalsha(shas["post"], 3, marker, keys.post_core(post_id), keys.post_deleted(post_id),
+                             s.dedup_ttl_s, "c" if created else "d",
+                             e.created.SerializeToString() if created else b"", s.post_ttl_s)
             queued += 1
         if not queued:
             return 0
