@@ -7,7 +7,7 @@ feed the post-selection visibility rules. Stats hash fields: ``followers`` and o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from home_mixer.candidate_hydrators.base import StoreHydrator
@@ -25,6 +25,11 @@ def _labels(value: object) -> list[str]:
     return []
 
 
+def stat(stats: object, name: str) -> object:
+    """One author statistic from a mapping or an object (the store returns ``AuthorStats``)."""
+    return stats.get(name) if isinstance(stats, Mapping) else getattr(stats, name, None)
+
+
 class AuthorInfoCandidateHydrator(StoreHydrator):
     async def hydrate(self, query: FeedQuery, candidates: Sequence[PostCandidate]) -> list[dict[str, Any] | None]:
         stats = await self.reader.author_stats(sorted({c.author_id for c in candidates if c.author_id}))
@@ -34,7 +39,7 @@ class AuthorInfoCandidateHydrator(StoreHydrator):
             if s is None:
                 out.append(None)
                 continue
-            out.append({"author_followers_count": int(s.get("followers", 0)), "author_labels": _labels(s.get("labels"))})
+            out.append({"author_followers_count": int(stat(s, "followers") or 0), "author_labels": _labels(stat(s, "labels"))})
         return out
 
 

@@ -13,14 +13,20 @@ from home_mixer.candidate_hydrators.base import StoreHydrator
 from home_mixer.deps import Deps
 from home_mixer.models import FeedQuery, PostCandidate
 
-COUNT_FIELDS = {
-    "fav": "fav_count",
-    "reply": "reply_count",
-    "repost": "repost_count",
-    "quote": "quote_count",
-    "view": "view_count",
-    "bookmark": "bookmark_count",
+COUNT_FIELDS: dict[str, tuple[str, ...]] = {
+    "fav_count": ("favorite", "fav"),
+    "reply_count": ("reply",),
+    "repost_count": ("repost",),
+    "quote_count": ("quote",),
+    "view_count": ("impression", "view"),
+    "bookmark_count": ("bookmark",),
 }
+"""Candidate field -> count names accepted (the user-state store counts by action name,
+``impression`` standing for views; the short names of the key-schema docstring also work)."""
+
+
+def count_fields(counts: dict[str, int]) -> dict[str, int]:
+    return {field: int(next((counts[n] for n in names if n in counts), 0)) for field, names in COUNT_FIELDS.items()}
 
 
 class EngagementCountsHydrator(StoreHydrator):
@@ -29,7 +35,7 @@ class EngagementCountsHydrator(StoreHydrator):
         out: list[dict[str, Any] | None] = []
         for c in candidates:
             got = counts.get(c.original_tweet_id)
-            out.append(None if got is None else {f: int(got.get(k, 0)) for k, f in COUNT_FIELDS.items()})
+            out.append(None if got is None else count_fields(got))
         return out
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from candidate_pipeline import BaseStage
+from home_mixer.candidate_hydrators.author_info import stat
 from home_mixer.deps import Deps, UserStateReader
 from home_mixer.models import FeedQuery
 
@@ -19,7 +20,8 @@ class ViewerStatsQueryHydrator(BaseStage):
 
     async def hydrate(self, query: FeedQuery) -> dict[str, Any]:
         stats = await self.reader.author_stats([query.viewer_id])
-        return {"viewer_followers_count": int(stats.get(query.viewer_id, {}).get("followers", 0))}
+        own = stats.get(query.viewer_id)
+        return {"viewer_followers_count": 0 if own is None else int(stat(own, "followers") or 0)}
 
 
 def build(deps: Deps) -> ViewerStatsQueryHydrator:

@@ -9,6 +9,7 @@ from home_mixer.bloom import BloomFilter
 from home_mixer.models import PostCandidate
 from infra.snowflake import make_snowflake
 from protos import events_pb2, recsys_pb2, thunder_pb2
+from user_state.reader import AuthorStats
 
 NOW_MS = 1_700_000_000_000
 HOUR_MS = 3_600_000
@@ -62,10 +63,10 @@ class FakeUserState:
         return {p: self.w.posts[p] for p in post_ids if p in self.w.posts}
 
     async def engagement_counts(self, post_ids: Sequence[int]) -> dict[int, dict[str, int]]:
-        return {p: self.w.counts.get(p, {"view": 10, "fav": 1}) for p in post_ids if p in self.w.posts}
+        return {p: self.w.counts.get(p, {"impression": 10, "favorite": 1}) for p in post_ids if p in self.w.posts}
 
     async def author_stats(self, author_ids: Sequence[int]) -> dict[int, dict[str, int]]:
-        return {a: {"followers": self.w.followers.get(a, 100)} for a in author_ids}
+        return {a: AuthorStats(followers=self.w.followers.get(a, 100)) for a in author_ids}
 
 
 class FakeThunder:

@@ -99,7 +99,7 @@ def test_network_author_follow_block_and_counts() -> None:
     w.blocked[6] = {V}
     w.blocked[7] = {V}
     w.followers[5] = 42
-    w.counts[10] = {"fav": 3, "view": 99}
+    w.counts[10] = {"favorite": 3, "impression": 99}
     us = FakeUserState(w)
     query = q(followed_user_ids={5})
     cands = [PostCandidate(10, 5), PostCandidate(11, 7), PostCandidate(12, V)]
