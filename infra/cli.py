@@ -22,7 +22,7 @@ from infra.settings import connection_settings
 
 log = logging.getLogger(__name__)
 
-CLI_MODULES = ["thunder.cli", "phoenix.cli", "events.cli", "user_state.cli", "home_mixer.cli"]
+CLI_MODULES = ["thunder.cli", "phoenix.cli", "events.cli", "user_state.cli", "home_mixer.cli", "home_mixer.replay.cli"]
 
 
 @dataclass
