@@ -16,6 +16,7 @@ EMPTY = 0
 REMOVED = -1
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MAX_LOAD = 0.5
+_SCALAR_TAIL = 16  # below this many unresolved keys, probe one by one
 
 
 class IdIndex:
@@ -53,6 +54,9 @@ class IdIndex:
         slots = self._home(keys)
         pending = np.arange(len(keys))
         while len(pending):
+            if len(pending) <= _SCALAR_TAIL:
+                self._finish_scalar(keys, pending, slots, out)
+                break
             found_keys = self.keys[slots]
             hit = found_keys == keys[pending]
             out[pending[hit]] = slots[hit]
@@ -60,6 +64,21 @@ class IdIndex:
             pending = pending[go_on]
             slots = (slots[go_on] + 1) & self._mask
         return out
+
+    def _finish_scalar(self, keys: np.ndarray, pending: np.ndarray, slots: np.ndarray, out: np.ndarray) -> None:
+        """The few keys left in long probe chains: walking them in Python beats more numpy passes."""
+        table = self.keys
+        mask = self._mask
+        for i, slot in zip(pending.tolist(), slots.tolist(), strict=True):
+            key = int(keys[i])
+            while True:
+                found = int(table[slot])
+                if found == key:
+                    out[i] = slot
+                    break
+                if found == EMPTY:
+                    break
+                slot = (slot + 1) & mask
 
     def get(self, keys: np.ndarray) -> np.ndarray:
         """Value of each key, -1 where absent (0 or negative keys are always absent)."""

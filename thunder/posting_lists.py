@@ -140,11 +140,14 @@ class PostingLists:
     # -- reads ----------------------------------------------------------------------------------
     def newest(self, authors: np.ndarray, limit: int | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Up to ``limit`` newest entries per author, newest first: (rows, index into ``authors``)."""
-        n = np.minimum(self.length[authors].astype(np.int64), limit)
-        group, within = ranges(np.zeros(len(authors), dtype=np.int64), n)
-        last = self.off[authors] + self.head[authors] + self.length[authors] - 1
-        rows = self.arena[last[group] - within].astype(np.int64)
-        return rows, group
+        length = self.length[authors]
+        n = np.minimum(length, limit)
+        # position of the j-th newest of group g = last[g] - j = (last[g] + first[g]) - i
+        first = np.cumsum(n) - n
+        last = self.off[authors] + self.head[authors] + length - 1
+        pos = np.repeat(last + first, n) - np.arange(int(first[-1] + n[-1]) if len(n) else 0)
+        group = np.repeat(np.arange(len(authors)), n)
+        return self.arena[pos].astype(np.int64), group
 
     def all_entries(self, authors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Every entry of each author's list, oldest first: (rows, index into ``authors``)."""

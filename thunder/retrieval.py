@@ -17,7 +17,7 @@ import numpy as np
 
 from thunder import constants as c
 from thunder.post_store import PostStore
-from thunder.post_table import HAS_VIDEO, INT_COLUMNS, IS_REPLY, IS_RETWEET
+from thunder.post_table import ALIVE, HAS_VIDEO, INT_COLUMNS, IS_REPLY, IS_RETWEET
 
 _BLOCKED = np.array(sorted(c.BLOCKED_AUTHOR_IDS), dtype=np.int64)
 
@@ -91,34 +91,84 @@ class InNetworkRetriever:
                 authors = store.dense_authors(q.following_ids)
                 scan = c.MAX_TINY_POSTS_PER_USER_SCAN + len(excluded_rows)
                 if q.is_video_request:
-                    parts = [self._per_author(q, "video", authors, scan, c.MAX_VIDEO_POSTS_PER_AUTHOR)]
+                    parts = [self._per_author(q, "video", authors, scan, c.MAX_VIDEO_POSTS_PER_AUTHOR, None)]
                 else:
-                    parts = [self._per_author(q, "original", authors, scan, c.MAX_ORIGINAL_POSTS_PER_AUTHOR),
-                             self._per_author(q, "secondary", authors, scan, c.MAX_REPLY_POSTS_PER_AUTHOR)]
+                    originals = self._per_author(q, "original", authors, scan, c.MAX_ORIGINAL_POSTS_PER_AUTHOR, None)
+                    floor = self._recency_floor(originals, q.max_results)
+                    parts = [originals,
+                             self._per_author(q, "secondary", authors, scan, c.MAX_REPLY_POSTS_PER_AUTHOR, floor)]
             finally:
                 self._excluded[excluded_rows] = False
             rows = np.concatenate(parts)
             created = table["created_at"][rows]
+            if len(rows) > q.max_results:
+                # only candidates at least as new as the max_results-th newest can make the cut
+                threshold = np.partition(created, len(rows) - q.max_results)[len(rows) - q.max_results]
+                newest = created >= threshold
+                rows, created = rows[newest], created[newest]
             order = np.lexsort((table["post_id"][rows], created))[::-1][: q.max_results]
             rows = rows[order]
             return LightPosts({name: table[name][rows] for name in INT_COLUMNS}, table.flags[rows])
 
-    def _per_author(self, q: InNetworkQuery, list_name: str, authors: np.ndarray, scan: int, cap: int) -> np.ndarray:
+    def _recency_floor(self, originals: np.ndarray, max_results: int) -> int | None:
+        """The ``max_results``-th newest kept original: the final answer holds ``max_results``
+        posts at least that new, so older secondary posts can never make the cut."""
+        if len(originals) < max_results:
+            return None
+        created = self.store.table["created_at"][originals]
+        return int(np.partition(created, len(created) - max_results)[len(created) - max_results])
+
+    def _per_author(self, q: InNetworkQuery, list_name: str, authors: np.ndarray, scan: int, cap: int,
+                    floor: int | None) -> np.ndarray:
+        """X's per-author loop. Most authors fill their cap from their newest ``cap + cap // 2``
+        entries, so look at that window first and rescan only the authors it left short whose
+        window did not already reach posts older than ``floor``."""
+        first_window = min(scan, cap + cap // 2)
+        rows, group, oldest_seen = self._window(q, list_name, authors, first_window, cap, floor)
+        if scan <= first_window or len(authors) == 0:
+            return rows
+        kept = np.bincount(group, minlength=len(authors))
+        lengths = self.store.lists[list_name].length[authors]
+        short = (kept < cap) & (lengths > first_window)
+        if floor is not None:
+            short &= oldest_seen >= floor
+        short = np.flatnonzero(short)
+        if len(short) == 0:
+            return rows
+        again, _, _ = self._window(q, list_name, authors[short], scan, cap, floor)
+        return np.concatenate([rows[~np.isin(group, short)], again])
+
+    def _window(self, q: InNetworkQuery, list_name: str, authors: np.ndarray, scan: int, cap: int,
+                floor: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Kept rows of each author's newest ``scan`` entries: (rows, author position, created_at
+        of the oldest entry looked at per author). Lists are in created_at order per author
+        (X scans them newest-first on the same assumption), so entries older than ``floor``
+        only ever follow the ones that can still be served and are dropped before the costly rules."""
         store = self.store
         table = store.table
         rows, group = store.lists[list_name].newest(authors, scan)
+        oldest_seen = np.full(len(authors), np.iinfo(np.int64).max)
+        if floor is not None and len(rows):
+            last = np.flatnonzero(np.append(group[1:] != group[:-1], True))
+            oldest_seen[group[last]] = table["created_at"][rows[last]]
         keep = ~self._excluded[rows]
+        if floor is not None:
+            # ranks count from the newest entry, so dropping the old tail changes no kept rank
+            keep &= table["created_at"][rows] >= floor
         rows, group = rows[keep], group[keep]
-        keep = _rank_in_group(group) < c.MAX_TINY_POSTS_PER_USER_SCAN
-        keep &= table.is_alive(rows)
         flags = table.flags[rows]
-        keep &= ~(((flags & IS_RETWEET) != 0) & (table["source_user_id"][rows] == q.user_id))
+        keep = (flags & ALIVE) != 0
+        if scan > c.MAX_TINY_POSTS_PER_USER_SCAN:
+            keep &= _rank_in_group(group) < c.MAX_TINY_POSTS_PER_USER_SCAN
+        if list_name != "original":  # originals are never reposts or replies
+            keep &= ~(((flags & IS_RETWEET) != 0) & (table["source_user_id"][rows] == q.user_id))
         if list_name == "secondary":
             keep &= self._reply_rule(q, rows, flags)
         elif list_name == "video":
             keep &= self._repost_has_video(rows, flags)
         rows, group = rows[keep], group[keep]
-        return rows[_rank_in_group(group) < cap]
+        first = _rank_in_group(group) < cap
+        return rows[first], group[first], oldest_seen
 
     def _repost_has_video(self, rows: np.ndarray, flags: np.ndarray) -> np.ndarray:
         """A repost is video-eligible when its source is stored, is not a reply and has video."""

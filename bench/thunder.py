@@ -1,0 +1,253 @@
+"""Thunder benchmark: memory per post, query latency in process and over gRPC, ingest vs raw consume.
+
+``python -m bench thunder [--quick] [--record]``
+
+* Store: posts over 48 h from authors with Zipf-skewed posting rates (60 % originals, 25 %
+  replies to earlier posts, 15 % reposts, 10 % with video), inserted in 2,000-post batches as the
+  Kafka ingest does. Memory is the tracemalloc delta of building it (numpy buffers included),
+  divided by the posts held.
+* Queries: viewers following 200 / 1,000 / 5,000 authors (half picked by activity, half
+  uniformly) with 100 excluded ids; in-process = ``InNetworkRetriever.query``; gRPC = a real
+  grpc.aio server on loopback, client stub round trip including response parsing.
+* Ingest: the same protobuf events produced to a real broker (embedded tansu unless
+  KAFKA_BOOTSTRAP_SERVERS is set), then read once by a bare kafka-python consumer (baseline)
+  and once by Thunder's EventConsumer + PostIngest into a fresh store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import os
+import time
+import tracemalloc
+import uuid
+
+import numpy as np
+
+from bench.record import emit
+from infra.consumer_loop import EventConsumer
+from infra.grpc_server import make_channel, start_server
+from infra.kafka_io import ensure_topics, make_consumer, make_producer
+from infra.topics import key_for
+from protos import events_pb2, thunder_pb2, thunder_pb2_grpc
+from thunder.admission import Admission
+from thunder.ingest import PostIngest, validate_post_event
+from thunder.post_batch import PostBatch
+from thunder.post_store import PostStore
+from thunder.retrieval import InNetworkQuery, InNetworkRetriever
+from thunder.service import SERVICE_NAME, InNetworkPostsServicer
+from thunder.wire import encode_response
+
+NOW = 1_780_000_000
+WINDOW_S = 172_800 - 600
+TWITTER_EPOCH_S = 1288834974.657
+
+
+def synthetic_posts(n_posts: int, n_authors: int, seed: int = 0) -> tuple[PostBatch, np.ndarray]:
+    """Columns of ``n_posts`` posts in created_at order, plus each author's posting weight."""
+    rng = np.random.default_rng(seed)
+    weights = 1.0 / np.arange(1, n_authors + 1) ** 0.8
+    rng.shuffle(weights)
+    weights /= weights.sum()
+    authors = rng.choice(n_authors, size=n_posts, p=weights) + 1
+    created = np.sort(NOW - rng.integers(1, WINDOW_S, n_posts))
+    # snowflake-like ids: creation ms << 22 plus a sequence, unique and time-ordered
+    post_id = ((created - TWITTER_EPOCH_S) * 1000).astype(np.int64) << 22 | np.arange(n_posts) & 0x3FFFFF
+    kind = rng.random(n_posts)
+    earlier = (rng.random(n_posts) * np.arange(n_posts)).astype(np.int64)  # a random earlier post
+    reply = (kind >= 0.60) & (kind < 0.85) & (np.arange(n_posts) > 0)
+    repost = (kind >= 0.85) & (np.arange(n_posts) > 0)
+    zero = np.zeros(n_posts, dtype=np.int64)
+    cols = {
+        "post_id": post_id,
+        "author_id": authors.astype(np.int64),
+        "created_at": created,
+        "in_reply_to_post_id": np.where(reply, post_id[earlier], zero),
+        "in_reply_to_user_id": np.where(reply, authors[earlier], zero),
+        "source_post_id": np.where(repost, post_id[earlier], zero),
+        "source_user_id": np.where(repost, authors[earlier], zero),
+        "conversation_id": np.where(reply, post_id[earlier], post_id),
+    }
+    flags = (repost * 1 | reply * 2 | (rng.random(n_posts) < 0.10) * 4).astype(np.uint8)
+    return PostBatch(cols, flags), weights
+
+
+def build_store(posts: PostBatch) -> tuple[PostStore, float]:
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    store = PostStore(clock=lambda: NOW)
+    for start in range(0, len(posts), 2000):
+        store.insert(posts.select(slice(start, start + 2000)))
+    gc.collect()
+    used = tracemalloc.get_traced_memory()[0] - base
+    tracemalloc.stop()
+    return store, used
+
+
+def viewers(weights: np.ndarray, n_following: int, count: int, post_ids: np.ndarray, seed: int) -> list[InNetworkQuery]:
+    rng = np.random.default_rng(seed)
+    out = []
+    for v in range(count):
+        active = rng.choice(len(weights), size=n_following // 2, replace=False, p=weights) + 1
+        uniform = rng.choice(len(weights), size=n_following - len(active), replace=False) + 1
+        exclude = rng.choice(post_ids, size=100, replace=False)
+        out.append(InNetworkQuery.build(10_000_000 + v, np.concatenate([active, uniform]), exclude))
+    return out
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    arr = np.array(samples) * 1000
+    return round(float(np.percentile(arr, 50)), 3), round(float(np.percentile(arr, 99)), 3)
+
+
+def time_queries(retriever: InNetworkRetriever, queries: list[InNetworkQuery]) -> tuple[list[float], list[float], int]:
+    query_s, encode_s, results = [], [], 0
+    for q in queries[:5]:
+        retriever.query(q)  # warm caches and scratch buffers
+    for q in queries:
+        t0 = time.perf_counter()
+        posts = retriever.query(q)
+        t1 = time.perf_counter()
+        encode_response(posts)
+        t2 = time.perf_counter()
+        query_s.append(t1 - t0)
+        encode_s.append(t2 - t1)
+        results += len(posts)
+    return query_s, encode_s, results // max(1, len(queries))
+
+
+async def time_grpc(store: PostStore, queries: list[InNetworkQuery]) -> list[float]:
+    servicer = InNetworkPostsServicer(store, Admission(1024, 1e9), instance="bench")
+    handle = await start_server(register=servicer.register, service_names=[SERVICE_NAME], ready=True)
+    channel = make_channel(f"127.0.0.1:{handle.port}")
+    stub = thunder_pb2_grpc.InNetworkPostsServiceStub(channel)
+    requests = [thunder_pb2.GetInNetworkPostsRequest(
+        user_id=q.user_id, following_user_ids=q.following_ids.tolist(), exclude_tweet_ids=q.exclude_ids.tolist())
+        for q in queries]
+    samples = []
+    try:
+        for req in requests[:5]:
+            await stub.GetInNetworkPosts(req)
+        for req in requests:
+            t0 = time.perf_counter()
+            await stub.GetInNetworkPosts(req)
+            samples.append(time.perf_counter() - t0)
+    finally:
+        await channel.close()
+        await handle.stop(0.5)
+    return samples
+
+
+def post_events(posts: PostBatch, count: int) -> list[tuple[bytes, bytes]]:
+    cols = {k: v[:count].tolist() for k, v in posts.columns.items()}
+    flags = posts.flags[:count].tolist()
+    out = []
+    for i in range(min(count, len(flags))):
+        created = events_pb2.PostCreated(
+            **{k: cols[k][i] for k in cols}, is_retweet=bool(flags[i] & 1), is_reply=bool(flags[i] & 2),
+            has_video=bool(flags[i] & 4), text="bench post", language_code="en")
+        event = events_pb2.PostEvent(event_id=f"b{cols['post_id'][i]}", created=created)
+        out.append((key_for(cols["author_id"][i]), event.SerializeToString()))
+    return out
+
+
+def measure_ingest(bootstrap: str, events: list[tuple[bytes, bytes]]) -> tuple[float, float]:
+    topic = f"bench-posts-{uuid.uuid4().hex[:8]}"
+    ensure_topics([topic], partitions=4, bootstrap=bootstrap)
+    producer = make_producer(bootstrap)
+    for key, value in events:
+        producer.send(topic, key=key, value=value)
+    producer.flush(60)
+    producer.close()
+    n = len(events)
+
+    from kafka import TopicPartition
+
+    t0 = time.perf_counter()
+    raw = make_consumer(None, bootstrap=bootstrap)
+    parts = [TopicPartition(topic, p) for p in sorted(raw.partitions_for_topic(topic) or [])]
+    raw.assign(parts)
+    raw.seek_to_beginning(*parts)
+    seen = 0
+    deadline = time.monotonic() + 120
+    while seen < n and time.monotonic() < deadline:
+        seen += sum(len(batch) for batch in raw.poll(timeout_ms=100, max_records=2000).values())
+    raw_s = time.perf_counter() - t0
+    raw.close()
+
+    store = PostStore(clock=lambda: NOW)
+    t0 = time.perf_counter()
+    consumer = EventConsumer(name="bench-thunder", topics=[topic], message_type=events_pb2.PostEvent,
+                             handler=PostIngest(store, "bench"), bootstrap=bootstrap, validator=validate_post_event)
+    consumer.start()
+    try:
+        while consumer.applied + consumer.malformed < n and time.monotonic() < deadline + 120:
+            time.sleep(0.005)
+        ingest_s = time.perf_counter() - t0
+    finally:
+        consumer.stop()
+    if len(store) != n:
+        raise RuntimeError(f"ingest stored {len(store)} of {n} posts")
+    return n / raw_s, n / ingest_s
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench thunder")
+    parser.add_argument("--quick", action="store_true", help="small store, few queries (< 60 s)")
+    parser.add_argument("--record", action="store_true", help="write bench/results/thunder.json")
+    args = parser.parse_args(argv)
+    n_posts, n_authors, n_queries, n_events = (
+        (100_000, 10_000, 60, 20_000) if args.quick else (1_000_000, 100_000, 300, 100_000))
+
+    posts, weights = synthetic_posts(n_posts, n_authors)
+    build_t0 = time.perf_counter()
+    store, used = build_store(posts)
+    build_s = time.perf_counter() - build_t0
+    result: dict[str, object] = {
+        "quick": args.quick,
+        "posts": len(store),
+        "authors": n_authors,
+        "bytes_per_post": round(used / len(store), 1),
+        "bytes_per_post_accounted": round(store.nbytes() / len(store), 1),
+        "build_posts_per_s": round(len(store) / build_s),
+    }
+    retriever = InNetworkRetriever(store)
+    ids = posts.columns["post_id"]
+    for n_following in (200, 1000, 5000):
+        queries = viewers(weights, min(n_following, n_authors), n_queries, ids, seed=n_following)
+        query_s, encode_s, avg_results = time_queries(retriever, queries)
+        result[f"p50_ms_{n_following}"], result[f"p99_ms_{n_following}"] = percentiles(query_s)
+        result[f"encode_p99_ms_{n_following}"] = percentiles(encode_s)[1]
+        result[f"avg_results_{n_following}"] = avg_results
+        if n_following == 1000:
+            grpc_s = asyncio.run(time_grpc(store, queries))
+            result["grpc_p50_ms_1000"], result["grpc_p99_ms_1000"] = percentiles(grpc_s)
+
+    events = post_events(posts, n_events)
+    broker = None
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if not bootstrap:
+        from infra.embedded import KafkaBroker
+
+        broker = KafkaBroker().start()
+        bootstrap = broker.bootstrap
+    try:
+        raw_rate, ingest_rate = measure_ingest(bootstrap, events)
+    finally:
+        if broker is not None:
+            broker.stop()
+    result["ingest_events"] = len(events)
+    result["raw_consume_events_per_s"] = round(raw_rate)
+    result["ingest_events_per_s"] = round(ingest_rate)
+    result["ingest_vs_raw"] = round(ingest_rate / raw_rate, 3)
+    result["targets_met"] = {
+        "bytes_per_post<=300": result["bytes_per_post"] <= 300,
+        "p99_ms_1000<=1": result["p99_ms_1000"] <= 1.0,
+        "grpc_p99_ms_1000<=3": result["grpc_p99_ms_1000"] <= 3.0,
+        "ingest>=0.8*raw": result["ingest_vs_raw"] >= 0.8,
+    }
+    emit("thunder", result, record=args.record)
+    return 0
