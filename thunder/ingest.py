@@ -53,18 +53,22 @@ class PostIngest:
         self.skipped = 0
 
     def __call__(self, records: list[Record[events_pb2.PostEvent]]) -> None:
+        owned = self.owned_partitions
         creates: list[events_pb2.PostCreated] = []
         foreign: list[events_pb2.PostCreated] = []
-        owned = self.owned_partitions
+        if owned is None:
+            creates = [m.created for r in records if (m := r.message).HasField("created")]
+        else:
+            for r in records:
+                if r.message.HasField("created"):
+                    (creates if r.partition in owned else foreign).append(r.message.created)
         delete_ids: list[int] = []
         delete_times: list[int] = []
-        for rec in records:
-            event = rec.message
-            if event.HasField("created"):
-                (creates if owned is None or rec.partition in owned else foreign).append(event.created)
-            else:
-                delete_ids.append(event.deleted.post_id)
-                delete_times.append(event.deleted.deleted_at)
+        if len(creates) + len(foreign) < len(records):
+            for r in records:
+                if r.message.HasField("deleted"):
+                    delete_ids.append(r.message.deleted.post_id)
+                    delete_times.append(r.message.deleted.deleted_at)
         if creates:
             result = self.store.insert(PostBatch.from_events(creates))
             self.inserted += result.inserted
