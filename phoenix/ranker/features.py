@@ -86,6 +86,10 @@ class RankerBatch:
         hist = slots[None, :] >= (s - self.hist_len)[:, None]
         return torch.cat([torch.ones(b, 1, dtype=torch.bool, device=hist.device), hist], 1)
 
+    def select_rows(self, rows: torch.Tensor) -> RankerBatch:
+        """Only the users ``rows`` (with all their tensors)."""
+        return RankerBatch(**{k: v.index_select(0, rows) for k, v in vars(self).items()})
+
     def candidates(self, start: int, stop: int) -> RankerBatch:
         """The same users with only candidate columns ``[start, stop)`` (for chunked scoring)."""
         fields = {k: v for k, v in vars(self).items()}

@@ -1,0 +1,140 @@
+"""Training examples from the event log (protobuf events as any Python iterables).
+
+For each user, every post they were shown (an ``CLIENT_TWEET_IMPRESSION``) or acted on becomes a
+candidate at the time it was first seen; consecutive candidates (by that time) are grouped into
+examples of up to ``max_candidates``. An example's history is what the user engaged with (any
+non-impression action) strictly BEFORE the group's first candidate was seen - the newest
+``history_len`` of them, newest last - so nothing from the future leaks into the input.
+Labels are the multi-hot of the ranker heads the user took on each candidate; a shown post
+without any positive action is a negative. Candidates first seen at or after ``split_time_ms``
+form the validation set (a time-based split: the model is judged on a later period).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from phoenix.actions import DWELL_CLIP_S, HEAD_INDEX_BY_ACTION, NUM_DISCRETE
+from phoenix.ranker.features import CandidateItem, HistoryItem, UserContext
+from protos import events_pb2
+from protos import recsys_pb2 as pb
+
+IMPRESSION = pb.CLIENT_TWEET_IMPRESSION
+
+
+@dataclass
+class Example:
+    """One user scoring a group of shown posts, with what they then did."""
+
+    user: UserContext
+    candidates: list[CandidateItem]
+    labels: np.ndarray  # [C, NUM_DISCRETE] float32 multi-hot
+    dwell_s: np.ndarray  # [C] float32 seconds, clipped to DWELL_CLIP_S
+    time_ms: int  # when the first candidate was seen (the "now" for post ages)
+
+
+@dataclass
+class _Seen:
+    """Everything one user did to one post."""
+
+    post_id: int
+    author_id: int
+    surface: int = 0
+    first_seen_ms: int = 2**62
+    engaged_ms: int = 2**62  # first non-impression action
+    actions: set[int] = field(default_factory=set)
+    dwell_ms: int = 0
+
+
+def _post_index(posts: Iterable[events_pb2.PostCreated | events_pb2.PostEvent]) -> dict[int, tuple[int, int]]:
+    """post_id -> (author_id, created_at_ms)."""
+    index: dict[int, tuple[int, int]] = {}
+    for item in posts:
+        if isinstance(item, events_pb2.PostEvent):
+            if not item.HasField("created"):
+                continue
+            item = item.created
+        index[item.post_id] = (item.author_id, item.created_at * 1000)
+    return index
+
+
+def _aggregate(engagements: Iterable[events_pb2.EngagementEvent]) -> dict[int, dict[int, _Seen]]:
+    per_user: dict[int, dict[int, _Seen]] = defaultdict(dict)
+    seen_events: set[str] = set()
+    for ev in engagements:
+        if ev.event_id:
+            if ev.event_id in seen_events:
+                continue  # a replayed duplicate changes nothing
+            seen_events.add(ev.event_id)
+        if ev.user_id <= 0 or ev.post_id <= 0:
+            continue
+        s = per_user[ev.user_id].get(ev.post_id)
+        if s is None:
+            s = per_user[ev.user_id][ev.post_id] = _Seen(ev.post_id, ev.author_id)
+        s.first_seen_ms = min(s.first_seen_ms, ev.timestamp_ms)
+        s.surface = s.surface or int(ev.product_surface)
+        s.author_id = s.author_id or ev.author_id
+        s.dwell_ms = max(s.dwell_ms, ev.dwell_time_ms)
+        if ev.action != IMPRESSION:
+            s.actions.add(int(ev.action))
+            s.engaged_ms = min(s.engaged_ms, ev.timestamp_ms)
+    return per_user
+
+
+def build_examples(
+    posts: Iterable[events_pb2.PostCreated | events_pb2.PostEvent],
+    engagements: Iterable[events_pb2.EngagementEvent],
+    *,
+    history_len: int,
+    max_candidates: int,
+    split_time_ms: int | None = None,
+) -> tuple[list[Example], list[Example]]:
+    """(train, validation) examples; validation = candidates first seen at/after ``split_time_ms``."""
+    if history_len < 1 or max_candidates < 1:
+        raise ValueError("history_len and max_candidates must be >= 1")
+    post_index = _post_index(posts)
+    train: list[Example] = []
+    valid: list[Example] = []
+    for user_id, seen in sorted(_aggregate(engagements).items()):
+        engaged = sorted((s for s in seen.values() if s.actions), key=lambda s: (s.engaged_ms, s.post_id))
+        engaged_times = np.array([s.engaged_ms for s in engaged], dtype=np.int64)
+        shown = sorted(seen.values(), key=lambda s: (s.first_seen_ms, s.post_id))
+        for is_valid in (False, True):
+            part = [
+                s for s in shown if split_time_ms is None or (s.first_seen_ms >= split_time_ms) == is_valid
+            ]
+            for start in range(0, len(part), max_candidates):
+                group = part[start : start + max_candidates]
+                t0 = group[0].first_seen_ms
+                n_before = int(np.searchsorted(engaged_times, t0, side="left"))
+                history = [
+                    HistoryItem(s.post_id, s.author_id, tuple(sorted(s.actions)), s.dwell_ms, s.surface)
+                    for s in engaged[max(0, n_before - history_len) : n_before]
+                ]
+                (valid if is_valid else train).append(_example(user_id, history, group, post_index, t0))
+    return train, valid
+
+
+def _example(
+    user_id: int,
+    history: list[HistoryItem],
+    group: list[_Seen],
+    post_index: dict[int, tuple[int, int]],
+    t0: int,
+) -> Example:
+    labels = np.zeros((len(group), NUM_DISCRETE), np.float32)
+    dwell = np.zeros(len(group), np.float32)
+    candidates = []
+    for j, s in enumerate(group):
+        author, created = post_index.get(s.post_id, (s.author_id, 0))
+        candidates.append(CandidateItem(s.post_id, author or s.author_id, created, False, s.surface))
+        for a in s.actions:
+            head = HEAD_INDEX_BY_ACTION.get(a)
+            if head is not None:
+                labels[j, head] = 1.0
+        dwell[j] = min(s.dwell_ms / 1000.0, DWELL_CLIP_S)
+    return Example(UserContext(user_id, history), candidates, labels, dwell, t0)

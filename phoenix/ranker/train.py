@@ -1,0 +1,159 @@
+"""Training: masked per-action BCE + dwell loss, AdamW, deterministic, optionally data-parallel.
+
+Loss normalisation is GLOBAL: every rank sees the same shuffled order of the whole batch, works
+on its own contiguous slice, and divides its loss sum by the number of valid candidates in the
+WHOLE batch (times ``world_size``, because DDP averages gradients). So N processes take exactly
+the same optimizer steps as one process on the same data - the property the DDP test checks.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from phoenix.actions import DWELL_CLIP_S
+from phoenix.checkpoint import save_checkpoint
+from phoenix.ranker.config import RankerConfig
+from phoenix.ranker.examples import Example
+from phoenix.ranker.features import RankerBatch, build_batch
+from phoenix.ranker.model import PhoenixRanker
+
+log = logging.getLogger(__name__)
+CHECKPOINT_KIND = "phoenix-ranker"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 1
+    batch_size: int = 32
+    lr: float = 2e-3
+    weight_decay: float = 0.01
+    dwell_weight: float = 0.1
+    seed: int = 0
+    device: str = "cpu"
+    max_steps: int | None = None
+    progress: bool = True
+
+
+@dataclass
+class TrainStats:
+    steps: int
+    examples: int
+    final_loss: float
+    examples_per_s: float
+
+
+def seed_everything(seed: int) -> None:
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+
+
+def collate(examples: Sequence[Example], cfg: RankerConfig) -> tuple[RankerBatch, torch.Tensor, torch.Tensor]:
+    """(batch, labels [B, C, A], dwell targets [B, C] seconds) with candidates padded to the max C."""
+    batch = build_batch(
+        [e.user for e in examples], [e.candidates for e in examples], [e.time_ms for e in examples], cfg
+    )
+    c = batch.cand_valid.shape[1]
+    labels = torch.zeros(len(examples), c, examples[0].labels.shape[1] if examples else 0)
+    dwell = torch.zeros(len(examples), c)
+    for i, e in enumerate(examples):
+        labels[i, : len(e.candidates)] = torch.from_numpy(e.labels)
+        dwell[i, : len(e.candidates)] = torch.from_numpy(e.dwell_s)
+    return batch, labels, dwell
+
+
+def loss_sums(
+    model: torch.nn.Module, batch: RankerBatch, labels: torch.Tensor, dwell: torch.Tensor, dwell_weight: float
+) -> torch.Tensor:
+    """Sum over valid candidates of (Σ_actions BCE + dwell_weight · |dwell error| / 30)."""
+    logits, dwell_pred = model(batch)
+    valid = batch.cand_valid.to(logits.dtype)
+    bce = F.binary_cross_entropy_with_logits(logits, labels, reduction="none").sum(-1)
+    dwell_err = (dwell_pred - dwell).abs() / DWELL_CLIP_S
+    return ((bce + dwell_weight * dwell_err) * valid).sum()
+
+
+def train(
+    model: PhoenixRanker,
+    examples: Sequence[Example],
+    tcfg: TrainConfig,
+    *,
+    rank: int = 0,
+    world_size: int = 1,
+) -> TrainStats:
+    """Train in place. With ``world_size > 1`` the process group must already be initialised."""
+    if not examples:
+        raise ValueError("no training examples")
+    seed_everything(tcfg.seed)
+    device = torch.device(tcfg.device)
+    model.to(device).train()
+    net: torch.nn.Module = model
+    if world_size > 1:
+        net = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None
+        )
+    opt = torch.optim.AdamW(model.parameters(), lr=tcfg.lr, weight_decay=tcfg.weight_decay)
+    steps_per_epoch = math.ceil(len(examples) / tcfg.batch_size)
+    total = (
+        steps_per_epoch * tcfg.epochs
+        if tcfg.max_steps is None
+        else min(tcfg.max_steps, steps_per_epoch * tcfg.epochs)
+    )
+    show = tcfg.progress and rank == 0
+    progress = Progress(
+        TextColumn("train ranker"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        TextColumn("loss {task.fields[loss]:.4f}"), TextColumn("{task.fields[eps]:.0f} ex/s"),
+        TimeElapsedColumn(), disable=not show,
+    )  # fmt: skip
+    step, seen, loss_value, started = 0, 0, float("nan"), time.perf_counter()
+    with progress:
+        task = progress.add_task("train", total=total, loss=float("nan"), eps=0.0)
+        for epoch in range(tcfg.epochs):
+            order = np.random.default_rng(tcfg.seed + epoch).permutation(len(examples))
+            for start in range(0, len(order), tcfg.batch_size):
+                if step >= total:
+                    break
+                idx = order[start : start + tcfg.batch_size]
+                if len(idx) < world_size:
+                    continue  # a tail too small to give every rank an example is dropped
+                global_valid = sum(len(examples[i].candidates) for i in idx)
+                mine = np.array_split(idx, world_size)[rank]
+                opt.zero_grad(set_to_none=True)
+                batch, labels, dwell = collate([examples[i] for i in mine], model.cfg)
+                local = loss_sums(
+                    net, batch.to(device), labels.to(device), dwell.to(device), tcfg.dwell_weight
+                )
+                (local * world_size / max(global_valid, 1)).backward()
+                opt.step()
+                step += 1
+                seen += len(idx)
+                loss_value = float(local.detach()) / max(global_valid, 1) * world_size
+                progress.update(task, advance=1, loss=loss_value, eps=seen / (time.perf_counter() - started))
+    elapsed = time.perf_counter() - started
+    model.eval()
+    return TrainStats(step, seen, loss_value, seen / elapsed if elapsed > 0 else 0.0)
+
+
+def save_ranker(model: PhoenixRanker, directory: str | os.PathLike) -> str:
+    """Checkpoint the model with its config; returns the model version."""
+    state = {k: v for k, v in model.state_dict().items()}
+    return save_checkpoint(directory, CHECKPOINT_KIND, state, {"ranker": model.cfg.to_dict()})
+
+
+def init_distributed_from_env(device: str = "cpu") -> tuple[int, int]:
+    """(rank, world_size) from torchrun's environment; initialises gloo (CPU) or nccl (CUDA)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if device.startswith("cuda") else "gloo", rank=rank, world_size=world)
+    return rank, world

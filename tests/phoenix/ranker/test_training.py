@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from phoenix.actions import head_index
+from phoenix.ranker.config import small_config
+from phoenix.ranker.engine import RankerEngine
+from phoenix.ranker.evaluate import evaluate, roc_auc
+from phoenix.ranker.examples import build_examples
+from phoenix.ranker.model import PhoenixRanker
+from phoenix.ranker.train import TrainConfig, save_ranker, train
+from protos import events_pb2
+from protos import recsys_pb2 as pb
+
+from .synthetic import T0_MS, TinyWorld
+
+
+def _ev(n, user, post, action, t, dwell=0):
+    return events_pb2.EngagementEvent(
+        event_id=f"x{n}",
+        user_id=user,
+        post_id=post,
+        author_id=9,
+        action=action,
+        timestamp_ms=t,
+        dwell_time_ms=dwell,
+    )
+
+
+def test_examples_use_only_earlier_engagements_and_split_by_time() -> None:
+    imp, fav = pb.CLIENT_TWEET_IMPRESSION, pb.SERVER_TWEET_FAV
+    events = [
+        _ev(1, 1, 101, imp, 1000), _ev(2, 1, 101, fav, 1500, 4000),
+        _ev(3, 1, 102, imp, 2000),
+        _ev(4, 1, 103, imp, 3000), _ev(5, 1, 103, pb.SERVER_TWEET_REPLY, 3100),
+        _ev(6, 1, 104, imp, 9000), _ev(6, 1, 104, imp, 9000),  # duplicate delivery
+    ]  # fmt: skip
+    train, valid = build_examples([], events, history_len=4, max_candidates=2, split_time_ms=5000)
+    assert [[c.post_id for c in e.candidates] for e in train] == [[101, 102], [103]]
+    assert train[0].user.history == []
+    assert [h.post_id for h in train[1].user.history] == [101]  # 101 was favorited before 103 was seen
+    assert train[0].labels[0, head_index("favorite")] == 1 and train[0].labels[1].sum() == 0
+    assert train[0].dwell_s[0] == pytest.approx(4.0)
+    assert len(valid) == 1 and [h.post_id for h in valid[0].user.history] == [101, 103]
+    assert valid[0].labels.sum() == 0  # shown, nothing done: a negative
+
+
+def test_roc_auc() -> None:
+    assert roc_auc(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8])) == pytest.approx(0.75)
+    assert roc_auc(np.array([0, 1]), np.array([0.5, 0.5])) == pytest.approx(0.5)
+    assert np.isnan(roc_auc(np.array([1, 1]), np.array([0.1, 0.2])))
+
+
+@pytest.fixture
+def one_thread():
+    """Small models train faster on one thread than two contended ones."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_training_learns_the_tiny_world_and_checkpoint_serves(tmp_path, one_thread) -> None:
+    world = TinyWorld(users=48, posts=160, topics=2, seed=1)
+    split = T0_MS + 30 * 60_000
+    train_ex, valid_ex = build_examples(
+        world.posts(), world.engagements(60), history_len=16, max_candidates=8, split_time_ms=split
+    )
+    assert train_ex and valid_ex
+    torch.manual_seed(0)
+    model = PhoenixRanker(small_config())
+    stats = train(model, train_ex, TrainConfig(epochs=24, batch_size=16, lr=3e-3, progress=False))
+    assert stats.steps > 0 and np.isfinite(stats.final_loss)
+    metrics = evaluate(model, valid_ex, oracle=world.oracle, actions=("favorite", "reply", "not_interested"))
+    fav = metrics["favorite"]
+    assert fav.oracle_auc is not None and fav.oracle_auc > 0.8
+    assert fav.auc > 0.65, metrics  # well above chance (0.5): it learned user x topic affinity
+    assert abs(fav.mean_predicted - fav.observed_rate) < 0.15  # roughly calibrated
+    assert metrics["not_interested"].auc > 0.55
+    version = save_ranker(model, tmp_path / "ck")
+    engine = RankerEngine.from_checkpoint(str(tmp_path / "ck"))
+    assert engine.version == version
