@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from thunder import constants as c
+from thunder.encoded_posts import EncodedPosts
 from thunder.id_index import IdIndex
 from thunder.parent_directory import ParentDirectory
 from thunder.post_batch import PostBatch
@@ -55,6 +56,7 @@ class PostStore:
         self.trim_fraction = trim_fraction
         self.lock = threading.RLock()
         self.table = PostTable()
+        self.encoded = EncodedPosts()  # each row's response bytes (thunder.encoded_posts)
         self.index = IdIndex()
         self.authors = IdIndex()  # author id -> dense author index
         self.author_ids = np.zeros(1024, dtype=np.int64)  # dense index -> author id
@@ -73,7 +75,7 @@ class PostStore:
 
     def nbytes(self) -> int:
         """Bytes held by the numpy structures (the tombstone dict is counted at ~100 B/entry)."""
-        return (self.table.nbytes + self.index.nbytes + self.authors.nbytes + self.author_ids.nbytes
+        return (self.table.nbytes + self.encoded.nbytes + self.index.nbytes + self.authors.nbytes + self.author_ids.nbytes
                 + sum(lst.nbytes for lst in self.lists.values()) + 100 * len(self.tombstones) + self.foreign.nbytes)
 
     def _now(self) -> int:
@@ -129,6 +131,7 @@ class PostStore:
         flags = batch.flags.copy()
         flags[(cols["in_reply_to_post_id"] != 0) | (cols["in_reply_to_user_id"] != 0)] |= IS_REPLY
         rows = self.table.append(cols, flags)
+        self.encoded.append(cols, flags)
         self.index.insert(cols["post_id"], rows)
         authors = self._author_indexes(cols["author_id"])
         self._append_to_lists(rows, authors, flags)
@@ -238,6 +241,7 @@ class PostStore:
             remap = np.full(self.table.n, -1, dtype=np.int64)
             remap[live] = np.arange(len(live))
             self.table = self.table.take(live)
+            self.encoded = self.encoded.take(live)
             index = IdIndex(max(1024, 2 * len(live)))
             index.insert(self.table["post_id"][: len(live)], np.arange(len(live)))
             self.index = index

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from thunder import constants as c
+from thunder.light_posts import LightPosts
 from thunder.post_store import PostStore
 from thunder.post_table import ALIVE, HAS_VIDEO, INT_COLUMNS, IS_REPLY, IS_RETWEET
 
@@ -41,21 +42,6 @@ class InNetworkQuery:
         if max_results <= 0:
             max_results = c.MAX_VIDEOS_TO_RETURN if is_video_request else c.MAX_POSTS_TO_RETURN
         return InNetworkQuery(int(user_id), np.unique(following), np.unique(exclude), int(max_results), is_video_request)
-
-
-@dataclass(frozen=True)
-class LightPosts:
-    """Result columns (newest first), copied out of the store so they outlive its lock."""
-
-    columns: dict[str, np.ndarray]
-    flags: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.flags)
-
-    @property
-    def post_ids(self) -> list[int]:
-        return self.columns["post_id"].tolist()
 
 
 def _rank_in_group(group: np.ndarray) -> np.ndarray:
@@ -108,7 +94,8 @@ class InNetworkRetriever:
                 rows, created = rows[newest], created[newest]
             order = np.lexsort((table["post_id"][rows], created))[::-1][: q.max_results]
             rows = rows[order]
-            return LightPosts({name: table[name][rows] for name in INT_COLUMNS}, table.flags[rows])
+            return LightPosts({name: table[name][rows] for name in INT_COLUMNS}, table.flags[rows],
+                              store.encoded.gather(rows))
 
     def _recency_floor(self, originals: np.ndarray, max_results: int) -> int | None:
         """The ``max_results``-th newest kept original: the final answer holds ``max_results``

@@ -3,7 +3,8 @@
 Why: building 1,200 ``LightPost`` messages one by one costs ~3 ms in Python, three times the
 whole query. Protobuf's wire format for this message is simple (varints only), so numpy writes
 every post's bytes at once; the output is byte-for-byte what ``SerializeToString`` produces
-(a test checks that) and any protobuf client parses it.
+(a test checks that) and any protobuf client parses it. The store encodes each post once at
+insert (:mod:`thunder.encoded_posts`), so a response is a gather of pre-encoded bytes.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from protos import thunder_pb2
+from thunder.light_posts import LightPosts
 from thunder.post_table import HAS_VIDEO, IS_REPLY, IS_RETWEET
-from thunder.retrieval import LightPosts
 
 # LightPost fields in field-number order: (number, column or flag bit)
 _FIELDS: list[tuple[int, str | np.uint8]] = [
@@ -32,19 +33,30 @@ def _varint_lengths(v: np.ndarray) -> np.ndarray:
 
 
 def encode_response(posts: LightPosts) -> bytes:
-    """Each post becomes one row of a byte matrix (tag, length, then every present field's tag
+    """The serialized ``GetInNetworkPostsResponse``: the store's pre-encoded bytes when the
+    query attached them, else encoded here."""
+    if posts.wire is not None:
+        return posts.wire
+    return encode_elements(posts.columns, posts.flags)[0].tobytes()
+
+
+def encode_elements(columns: dict[str, np.ndarray], flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each post's ``posts`` element of the response (tag, length, LightPost fields), concatenated;
+    returns (bytes as uint8, size of each post's element).
+
+    Each post becomes one row of a byte matrix (tag, length, then every present field's tag
     and varint bytes); a validity mask drops the unused cells and row-major order does the rest."""
-    n = len(posts)
+    n = len(flags)
     if n == 0:
-        return b""
+        return np.zeros(0, dtype=np.uint8), np.zeros(0, dtype=np.int64)
     blocks: list[np.ndarray] = []
     masks: list[np.ndarray] = []
     msg_len = np.zeros(n, dtype=np.int64)
     for number, source in _FIELDS:
         if isinstance(source, str):
-            v = posts.columns[source].astype(np.int64).view(np.uint64)
+            v = columns[source].astype(np.int64).view(np.uint64)
         else:
-            v = ((posts.flags & source) != 0).astype(np.uint64)
+            v = ((flags & source) != 0).astype(np.uint64)
         present = v != 0
         if not present.any():
             continue
@@ -68,7 +80,7 @@ def encode_response(posts: LightPosts) -> bytes:
     head[:, 1] = msg_len.astype(np.uint8)
     matrix = np.concatenate([head, *blocks], axis=1)
     valid = np.concatenate([np.ones((n, 2), dtype=bool), *masks], axis=1)
-    return np.compress(valid.ravel(), matrix.ravel()).tobytes()
+    return np.compress(valid.ravel(), matrix.ravel()), msg_len + 2
 
 
 def to_protos(posts: LightPosts) -> list[thunder_pb2.LightPost]:

@@ -6,6 +6,7 @@ import numpy as np
 
 from protos import thunder_pb2
 from tests.thunder import scenarios as s
+from thunder.light_posts import LightPosts
 from thunder.post_batch import PostBatch
 from thunder.post_store import PostStore
 from thunder.retrieval import InNetworkQuery, InNetworkRetriever
@@ -122,10 +123,12 @@ def test_compaction_keeps_answers() -> None:
     store, retriever, _ = _store(posts)
     store.delete(list(range(1, 3001, 3)), [s.NOW] * 1000)
     following = list(range(1, 40))
-    before = _ids(retriever, 1, following, list(range(2, 400, 7)))
+    query = InNetworkQuery.build(1, following, list(range(2, 400, 7)))
+    before = retriever.query(query)
     store.compact()
     assert store.table.n == len(store) == 2000
-    assert _ids(retriever, 1, following, list(range(2, 400, 7))) == before
+    after = retriever.query(query)
+    assert after.post_ids == before.post_ids and after.wire == before.wire
 
 
 def test_wire_encoding_equals_protobuf_serialization() -> None:
@@ -139,7 +142,10 @@ def test_wire_encoding_equals_protobuf_serialization() -> None:
             source_post_id=p["source_post_id"], source_user_id=p["source_user_id"])
         for pid in posts.post_ids for p in s.reply_posts() if p["post_id"] == pid
     ])
-    assert encode_response(posts) == expected.SerializeToString()
+    assert encode_response(posts) == expected.SerializeToString(), "bytes encoded at insert time"
+    recomputed = LightPosts(posts.columns, posts.flags)
+    assert encode_response(recomputed) == expected.SerializeToString(), "bytes encoded from columns"
+
     assert [p.post_id for p in to_protos(posts)] == posts.post_ids
 
 
