@@ -23,6 +23,7 @@ from home_mixer.filters import (
     dedup_conversation,
     drop_duplicates,
     ineligible_subscription,
+    max_results,
     muted_keyword,
     oon_repost_reply,
     previously_seen,
@@ -94,6 +95,7 @@ STAGES: Mapping[str, Callable[..., Any]] = {
     "VideoFilter": video.build,
     "VisibilityFilter": visibility_filter.build,
     "DedupConversationFilter": dedup_conversation.build,
+    "MaxResultsFilter": max_results.build,
     # scorers
     "PhoenixScorer": phoenix_scorer.build,
     "WeightedScorer": weighted_scorer.build,

@@ -1,0 +1,140 @@
+"""A running home-mixer: real dependency clients built from settings, the pipeline, gRPC.
+
+``build_clients`` is the one place that turns addresses into clients (Thunder, retrieval and
+ranker over gRPC, user state and feed state in Redis, the ``served`` publisher on Kafka), so
+tests and benches start the real wiring by pointing ``ConnectionSettings`` at their servers.
+User state and feed state may live in different Redis instances (``HOME_MIXER_FEED_STATE_REDIS_URL``):
+losing the feed-state Redis only drops seen/served filtering (flagged ``redis``), while the
+user-state store holds the blocks and mutes that a feed must never be served without.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+
+from home_mixer.deps import Deps
+from home_mixer.feed_state_store import RedisFeedStateStore
+from home_mixer.pipeline_factory import build_for_you_pipeline
+from home_mixer.ranker_client import GrpcRankerClient
+from home_mixer.served_publisher import KafkaServedPublisher
+from home_mixer.service import SERVICE_NAME, ForYouFeedService, ForYouPipeline
+from home_mixer.settings import HomeMixerSettings
+from infra.grpc_server import ServerHandle, start_server
+from infra.settings import ConnectionSettings, connection_settings
+from phoenix.retrieval.client import RetrievalClient
+from thunder.client import ThunderClient
+from user_state.redis_state import RedisUserState
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Clients:
+    """The real clients behind ``Deps``, kept so they can be closed."""
+
+    thunder: ThunderClient
+    retrieval: RetrievalClient
+    ranker: GrpcRankerClient
+    user_state: RedisUserState
+    feed_state: RedisFeedStateStore
+    publisher: KafkaServedPublisher
+
+    def deps(self) -> Deps:
+        return Deps(
+            user_state=self.user_state, thunder=self.thunder, ranker=self.ranker, retrieval=self.retrieval,
+            feed_state=self.feed_state, served_publisher=self.publisher,
+        )
+
+    async def close(self) -> None:
+        for close in (self.thunder.close, self.retrieval.close, self.ranker.close, self.user_state.close,
+                      self.feed_state.close):
+            with contextlib.suppress(Exception):
+                await close()
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(self.publisher.close)
+
+
+def build_clients(settings: HomeMixerSettings, connection: ConnectionSettings) -> Clients:
+    """Clients for every dependency named in ``connection`` (Thunder may be ``a,b,c`` shards)."""
+    if not connection.redis_url and not settings.feed_state_redis_url:
+        raise ValueError("home-mixer needs REDIS_URL (user state) to be set")
+    timeout = settings.client_timeout_s
+    return Clients(
+        thunder=ThunderClient([a.strip() for a in connection.thunder_addr.split(",") if a.strip()], timeout),
+        retrieval=RetrievalClient(connection.retrieval_addr, timeout),
+        ranker=GrpcRankerClient(connection.ranker_addr, timeout),
+        user_state=RedisUserState.from_url(connection.redis_url or settings.feed_state_redis_url or ""),
+        feed_state=RedisFeedStateStore.from_url(settings.feed_state_redis_url or connection.redis_url or ""),
+        publisher=KafkaServedPublisher(
+            _producer(connection), topic=connection.topic_served
+        ),
+    )
+
+
+def _producer(connection: ConnectionSettings):  # noqa: ANN202 - kafka.KafkaProducer
+    from infra.kafka_io import make_producer
+
+    return make_producer(connection.kafka_bootstrap_servers, connection)
+
+
+@dataclass
+class HomeMixerServer:
+    handle: ServerHandle
+    service: ForYouFeedService
+    pipeline: ForYouPipeline
+    clients: Clients | None = None
+    _closed: bool = field(default=False, init=False)
+
+    @property
+    def port(self) -> int:
+        return self.handle.port
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.handle.port}"
+
+    async def stop(self, grace_s: float = 1.0) -> None:
+        """Stop serving, let side effects finish (served history, the served event), close clients."""
+        if self._closed:
+            return
+        self._closed = True
+        await self.handle.stop(grace_s)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.pipeline.drain_side_effects(), timeout=5.0)
+        if self.clients is not None:
+            await self.clients.close()
+
+
+async def start_home_mixer(
+    settings: HomeMixerSettings | None = None,
+    connection: ConnectionSettings | None = None,
+    *,
+    deps: Deps | None = None,
+) -> HomeMixerServer:
+    """Build the pipeline (real clients unless ``deps`` is given) and serve it; SERVING at once,
+    because a missing dependency degrades the feed rather than making it unavailable."""
+    settings = settings or HomeMixerSettings()
+    connection = connection or connection_settings()
+    clients = None
+    if deps is None:
+        clients = build_clients(settings, connection)
+        deps = clients.deps()
+    try:
+        pipeline: ForYouPipeline = build_for_you_pipeline(deps, settings.config_path)
+        service = ForYouFeedService(pipeline, settings)
+        handle = await start_server(
+            register=service.register,
+            service_names=[SERVICE_NAME],
+            address=f"{settings.host}:{settings.port}",
+            max_concurrent_rpcs=settings.max_concurrent_rpcs,
+            settings=connection,
+            ready=True,
+        )
+    except BaseException:
+        if clients is not None:
+            await clients.close()
+        raise
+    return HomeMixerServer(handle, service, pipeline, clients)
