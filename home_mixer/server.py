@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from home_mixer.deps import Deps
 from home_mixer.feed_state_store import RedisFeedStateStore
 from home_mixer.pipeline_factory import build_for_you_pipeline
-from home_mixer.ranker_client import GrpcRankerClient
 from home_mixer.served_publisher import KafkaServedPublisher
 from home_mixer.service import SERVICE_NAME, ForYouFeedService, ForYouPipeline
 from home_mixer.settings import HomeMixerSettings
 from infra.grpc_server import ServerHandle, start_server
 from infra.settings import ConnectionSettings, connection_settings
+from phoenix.ranker.client import RankerClient
 from phoenix.retrieval.client import RetrievalClient
 from thunder.client import ThunderClient
 from user_state.redis_state import RedisUserState
@@ -37,7 +37,7 @@ class Clients:
 
     thunder: ThunderClient
     retrieval: RetrievalClient
-    ranker: GrpcRankerClient
+    ranker: RankerClient
     user_state: RedisUserState
     feed_state: RedisFeedStateStore
     publisher: KafkaServedPublisher
@@ -65,7 +65,7 @@ def build_clients(settings: HomeMixerSettings, connection: ConnectionSettings) -
     return Clients(
         thunder=ThunderClient([a.strip() for a in connection.thunder_addr.split(",") if a.strip()], timeout),
         retrieval=RetrievalClient(connection.retrieval_addr, timeout),
-        ranker=GrpcRankerClient(connection.ranker_addr, timeout),
+        ranker=RankerClient(connection.ranker_addr, timeout),
         user_state=RedisUserState.from_url(connection.redis_url or settings.feed_state_redis_url or ""),
         feed_state=RedisFeedStateStore.from_url(settings.feed_state_redis_url or connection.redis_url or ""),
         publisher=KafkaServedPublisher(

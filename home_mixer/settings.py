@@ -24,13 +24,16 @@ class HomeMixerSettings(BaseSettings):
         default=1.0, gt=0, description="deadline when the client sets none (a client's shorter one wins)"
     )
     deadline_margin_s: float = Field(
-        default=0.02, ge=0, description="kept back from the deadline to build and send the response"
+        default=0.03, ge=0, description="kept back from the deadline to build and send the response"
     )
     max_seen_ids: int = Field(default=10_000, gt=0)
     max_served_ids: int = Field(default=10_000, gt=0)
     max_results: int = Field(default=200, gt=0, description="largest max_results a request may ask for")
     max_concurrent_rpcs: int = Field(default=256, gt=0, description="in-flight requests before RESOURCE_EXHAUSTED")
-    client_timeout_s: float = Field(default=1.0, gt=0, description="per-call timeout of Thunder/ranker/retrieval")
+    client_timeout_s: float = Field(
+        default=0.5, gt=0,
+        description="per-call timeout of Thunder/ranker/retrieval; below the deadline so a slow one degrades the feed",
+    )
     feed_state_redis_url: str | None = Field(
         default=None,
         description="Redis for served history, impressions and the score cache (default: REDIS_URL)",

@@ -84,7 +84,8 @@ class Stack:
 
 @contextlib.asynccontextmanager
 async def feed_stack(
-    kafka_bootstrap: str, *, ranker: FakeRanker | None = None, deadline_s: float = 1.0
+    kafka_bootstrap: str, *, ranker: FakeRanker | None = None, deadline_s: float = 1.0,
+    client_timeout_s: float | None = None,
 ) -> AsyncIterator[Stack]:
     world = make_world()
     user_redis = RedisServer().start()
@@ -109,7 +110,8 @@ async def feed_stack(
             thunder_addr=servers[0].address, retrieval_addr=servers[1].address, ranker_addr=servers[2].address,
         )
         settings = HomeMixerSettings(host="127.0.0.1", port=0, metrics_port=0, feed_state_redis_url=feed_redis.url,
-                                     request_deadline_s=deadline_s, client_timeout_s=deadline_s)
+                                     request_deadline_s=deadline_s,
+                                     client_timeout_s=client_timeout_s or deadline_s)
         home_mixer = await start_home_mixer(settings, connection)
         client = FeedClient(home_mixer.address, timeout_s=5.0)
         yield Stack(world, home_mixer, *servers, feed_redis, topic, client)
