@@ -13,8 +13,8 @@ every rating is a watch (CLIENT_TWEET_CLICK, the positive action here: the proto
 the next interaction whatever its rating) and rating >= 4 is also a favorite (an input feature).
 The data is read from the installed recbole wheel and never committed.
 
-The synthetic-world recall@1000 vs oracle is reported as not done until ``events.world`` offers
-an engagement generator with a ground-truth oracle to evaluate against.
+Second part (``phoenix.retrieval.world_eval``): on the synthetic world, recall@100/@1000 of the
+posts each user favorites after a cut time, for the model, the world's oracle and popularity.
 """
 
 from __future__ import annotations
@@ -28,11 +28,13 @@ import numpy as np
 import torch
 
 from bench.record import emit
+from events.world.config import WorldConfig
 from phoenix.hashing import HashConfig
 from phoenix.retrieval.baselines import cooccurrence_scores, popularity_scores
 from phoenix.retrieval.evaluation import metrics_from_ranks, target_ranks
 from phoenix.retrieval.model import RetrievalConfig, TwoTowerModel, pad_histories
 from phoenix.retrieval.training import TrainConfig, UserHistory, action_multi_hot, train
+from phoenix.retrieval.world_eval import world_recall
 from phoenix.transformer import TransformerConfig
 from protos import recsys_pb2
 
@@ -143,6 +145,12 @@ def main(argv: list[str]) -> int:
                                           test_target, test_seen), prefix="pop_")
     cooc = metrics_from_ranks(target_ranks(cooccurrence_scores(item_seqs, item_seqs, len(catalogue)),
                                            test_target, test_seen), prefix="cooc_")
+    world_cfg = WorldConfig(seed=1) if args.quick else WorldConfig(seed=1, n_users=400, days=4.0)
+    world = world_recall(world_cfg, RetrievalConfig(dim=32, max_history=50, transformer=TransformerConfig(
+        dim=32, num_layers=1, num_q_heads=2, num_kv_heads=1, head_dim=16)),
+        TrainConfig(epochs=4 if args.quick else 15, batch_size=64, lr=3e-3, seed=args.seed))
+    print(f"synthetic world ({world['world_users']} users, {world['world_candidates']} servable posts): "
+          + ", ".join(f"{k} {v}" for k, v in world.items() if "recall" in k))
     print(f"MovieLens-100K full-ranking leave-one-out: {len(users)} users x {len(catalogue)} items")
     print(f"{'model':<14}" + "".join(f"{k:>10}" for k in ours))
     for name, m in (("two-tower", ours), ("popularity", pop), ("co-occurrence", cooc)):
@@ -154,6 +162,6 @@ def main(argv: list[str]) -> int:
               "train_seconds": round(fit.seconds, 1), "total_seconds": round(time.monotonic() - t0, 1),
               "temperature": round(fit.temperature, 4), "logq_scale": args.logq_scale, "dim": args.dim,
               "layers": args.layers, "protocol": "full-ranking LOO (HSTU), exact top-k, own items removed",
-              "world_recall@1000": "not done: events.world has no oracle-evaluation hook yet"}
+              **world}
     emit("retrieval_quality", result, record=args.record)
     return 0
