@@ -199,12 +199,15 @@ class EventConsumer(Generic[M]):
 
     def _process(self, raw: list) -> None:
         decoded: list[Record[M]] = []
+        per_topic: dict[str, int] = {}
         for r in raw:
-            self.consumed += 1
-            CONSUMED.labels(self.name, r.topic).inc()
+            per_topic[r.topic] = per_topic.get(r.topic, 0) + 1
             msg = self._decode(r)
             if msg is not None:
                 decoded.append(Record(r.topic, r.partition, r.offset, r.key, r.timestamp, msg))
+        self.consumed += len(raw)
+        for topic, count in per_topic.items():  # one labelled-counter lookup per batch, not per event
+            CONSUMED.labels(self.name, topic).inc(count)
         if not decoded:
             return
         try:
