@@ -21,12 +21,12 @@ from home_mixer.pipeline_factory import build_for_you_pipeline
 from home_mixer.served_publisher import KafkaServedPublisher
 from home_mixer.service import SERVICE_NAME, ForYouFeedService, ForYouPipeline
 from home_mixer.settings import HomeMixerSettings
+from home_mixer.user_state_reader import FeedUserStateReader
 from infra.grpc_server import ServerHandle, start_server
 from infra.settings import ConnectionSettings, connection_settings
 from phoenix.ranker.client import RankerClient
 from phoenix.retrieval.client import RetrievalClient
 from thunder.client import ThunderClient
-from user_state.redis_state import RedisUserState
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ class Clients:
     thunder: ThunderClient
     retrieval: RetrievalClient
     ranker: RankerClient
-    user_state: RedisUserState
+    user_state: FeedUserStateReader
     feed_state: RedisFeedStateStore
     publisher: KafkaServedPublisher
 
@@ -66,7 +66,7 @@ def build_clients(settings: HomeMixerSettings, connection: ConnectionSettings) -
         thunder=ThunderClient([a.strip() for a in connection.thunder_addr.split(",") if a.strip()], timeout),
         retrieval=RetrievalClient(connection.retrieval_addr, timeout),
         ranker=RankerClient(connection.ranker_addr, timeout),
-        user_state=RedisUserState.from_url(connection.redis_url or settings.feed_state_redis_url or ""),
+        user_state=FeedUserStateReader.from_url(connection.redis_url or settings.feed_state_redis_url or ""),
         feed_state=RedisFeedStateStore.from_url(settings.feed_state_redis_url or connection.redis_url or ""),
         publisher=KafkaServedPublisher(
             _producer(connection), topic=connection.topic_served

@@ -2,8 +2,10 @@
 
 Hydrators run concurrently on one snapshot, so this stage cannot see the quoted author that
 the core-data hydrator is fetching at the same time: it reads the quoted author from the post
-store itself (one batched lookup). Each distinct author's block list is then checked
-concurrently, which is the cost of having no reverse "blocked-by" index in the store.
+store itself (one batched lookup). A reader with ``blockers_of_viewer_among`` answers "which of
+these users block the viewer?" in one round trip (home-mixer's Redis reader pipelines the
+membership checks); otherwise each distinct author's block list is read, a bounded number at a
+time, which is the cost of having no reverse "blocked-by" index in the store.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from home_mixer.candidate_hydrators.base import StoreHydrator
 from home_mixer.deps import Deps
 from home_mixer.models import FeedQuery, PostCandidate
 
+MAX_CONCURRENT_READS = 32
+"""Bounded so a 2,000-candidate request cannot exhaust the store's connection pool."""
+
 
 class BlockedByHydrator(StoreHydrator):
     async def hydrate(self, query: FeedQuery, candidates: Sequence[PostCandidate]) -> list[dict[str, Any]]:
@@ -25,8 +30,18 @@ class BlockedByHydrator(StoreHydrator):
             for c in candidates
         }
         users = sorted({u for c in candidates for u in (c.author_id, quoted[c.tweet_id]) if u})
-        lists = await asyncio.gather(*(self.reader.blocked(u) for u in users))
-        blockers = {u for u, blocked in zip(users, lists, strict=True) if query.viewer_id in blocked}
+        batched = getattr(self.reader, "blockers_of_viewer_among", None)
+        if batched is not None:
+            blockers = set(await batched(query.viewer_id, users))
+        else:
+            limit = asyncio.Semaphore(MAX_CONCURRENT_READS)
+
+            async def blocked(u: int) -> set[int]:
+                async with limit:
+                    return await self.reader.blocked(u)
+
+            lists = await asyncio.gather(*(blocked(u) for u in users))
+            blockers = {u for u, b in zip(users, lists, strict=True) if query.viewer_id in b}
         return [
             {
                 "author_blocks_viewer": c.author_id in blockers,

@@ -1,0 +1,142 @@
+"""Every For You service on this machine, wired the production way, for the e2e test, the feed
+benchmark and demos.
+
+Events go through Kafka and reach each store through its real ingest path: Thunder's post
+consumer, the user-state ingest into Redis, the retrieval index consumer. Thunder, retrieval,
+the ranker and home-mixer then serve over real gRPC. The models are freshly initialised (or
+passed in): the stack proves the plumbing and measures speed; model quality is measured by the
+Phoenix benchmarks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+
+import torch
+from google.protobuf.message import Message
+
+from events.producer import produce
+from home_mixer.feed_client import FeedClient
+from home_mixer.server import HomeMixerServer, start_home_mixer
+from home_mixer.settings import HomeMixerSettings
+from infra.grpc_server import ServerHandle
+from infra.settings import ConnectionSettings
+from phoenix.hashing import HashConfig
+from phoenix.ranker.config import small_config
+from phoenix.ranker.engine import RankerEngine
+from phoenix.ranker.model import PhoenixRanker
+from phoenix.ranker.server import serve as serve_ranker
+from phoenix.retrieval.index import IndexConfig
+from phoenix.retrieval.live_index import LiveIndex
+from phoenix.retrieval.model import RetrievalConfig, TwoTowerModel
+from phoenix.retrieval.server import serve as serve_retrieval
+from phoenix.transformer import TransformerConfig
+from thunder.server import ThunderServer, start_thunder
+from thunder.settings import ThunderSettings
+from user_state.ingest import UserStateIngest
+from user_state.redis_state import RedisUserState
+
+log = logging.getLogger(__name__)
+
+
+def fresh_retrieval_model(seed: int = 0, dim: int = 32) -> TwoTowerModel:
+    torch.manual_seed(seed)
+    cfg = RetrievalConfig(
+        dim=dim, transformer=TransformerConfig(dim=dim, num_layers=1, num_q_heads=2, num_kv_heads=1, head_dim=16),
+        hashing=HashConfig(num_hashes=2, user_buckets=4001, post_buckets=20011, author_buckets=4001), max_history=32,
+    )
+    return TwoTowerModel(cfg).eval()
+
+
+def fresh_ranker_engine(seed: int = 0) -> RankerEngine:
+    torch.manual_seed(seed)
+    return RankerEngine(PhoenixRanker(small_config(max_candidates=2800)).eval(), f"fresh-ranker-{seed}")
+
+
+@dataclass
+class LocalStack:
+    connection: ConnectionSettings
+    thunder: ThunderServer
+    user_state: UserStateIngest
+    live_index: LiveIndex
+    retrieval: ServerHandle
+    ranker: ServerHandle
+    home_mixer: HomeMixerServer
+    client: FeedClient
+
+
+async def _wait(what: str, ready, timeout_s: float) -> None:  # noqa: ANN001 - a blocking () -> bool
+    if not await asyncio.to_thread(ready, timeout_s):
+        raise TimeoutError(f"{what} did not catch up within {timeout_s:.0f} s")
+
+
+@contextlib.asynccontextmanager
+async def local_stack(
+    events: Iterable[tuple[str, Message]],
+    *,
+    bootstrap: str,
+    redis_url: str,
+    topic_prefix: str = "",
+    ranker: RankerEngine | None = None,
+    retrieval_model: TwoTowerModel | None = None,
+    settings: HomeMixerSettings | None = None,
+    catch_up_timeout_s: float = 60.0,
+) -> AsyncIterator[LocalStack]:
+    """Produce ``events`` to fresh topics, start every service, yield, and stop them all."""
+    connection = ConnectionSettings(
+        kafka_bootstrap_servers=bootstrap, redis_url=redis_url,
+        topic_posts=f"{topic_prefix}posts", topic_engagements=f"{topic_prefix}engagements",
+        topic_social_graph=f"{topic_prefix}social_graph", topic_served=f"{topic_prefix}served",
+        topic_dead_letter=f"{topic_prefix}dead_letter",
+    )
+    topics = connection.topics()
+    started = time.perf_counter()
+    stats = await asyncio.to_thread(produce, events, bootstrap=bootstrap, topics=topics)
+    log.info("produced %d events in %.1f s", stats.sent, time.perf_counter() - started)
+
+    stack: list = []  # what to stop, in reverse
+    try:
+        thunder = await start_thunder(ThunderSettings(host="127.0.0.1", port=0, metrics_port=0), bootstrap=bootstrap,
+                                      topic=topics.posts, connection=connection)
+        stack.append(thunder.stop)
+        ingest = UserStateIngest(redis_url, bootstrap=bootstrap, topics=topics, group_id=None).start()
+        stack.append(lambda: asyncio.to_thread(ingest.stop))
+        model = retrieval_model or fresh_retrieval_model()
+        live = LiveIndex(model, "fresh-retrieval-0", IndexConfig(dim=model.cfg.dim))
+        index_consumer = live.consumer(topics.posts, bootstrap=bootstrap).start()
+        stack.append(lambda: asyncio.to_thread(index_consumer.stop))
+        await _wait("user-state ingest", ingest.wait_caught_up, catch_up_timeout_s)
+        await _wait("retrieval index", index_consumer.wait_caught_up, catch_up_timeout_s)
+        if not await thunder.wait_serving(catch_up_timeout_s):
+            raise TimeoutError("thunder did not catch up")
+        retrieval_state = RedisUserState.from_url(redis_url)
+        stack.append(retrieval_state.close)
+        retrieval, _ = await serve_retrieval(live, retrieval_state)
+        stack.append(lambda: retrieval.stop(0.5))
+        ranker_handle, ranker_service = await serve_ranker(ranker or fresh_ranker_engine())
+        stack.append(ranker_service.batcher.stop)
+        stack.append(lambda: ranker_handle.stop(0.5))
+        connection = connection.model_copy(update={
+            "thunder_addr": thunder.address, "retrieval_addr": f"127.0.0.1:{retrieval.port}",
+            "ranker_addr": f"127.0.0.1:{ranker_handle.port}",
+        })
+        home_mixer = await start_home_mixer(
+            settings or HomeMixerSettings(host="127.0.0.1", port=0, metrics_port=0), connection)
+        stack.append(home_mixer.stop)
+        client = FeedClient(home_mixer.address)
+        stack.append(client.close)
+        log.info("local stack up in %.1f s", time.perf_counter() - started)
+        yield LocalStack(connection, thunder, ingest, live, retrieval, ranker_handle, home_mixer, client)
+    finally:
+        for stop in reversed(stack):
+            try:
+                result = stop()
+                if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
+                    await result
+            except Exception:  # noqa: BLE001 - keep stopping the rest
+                log.exception("error while stopping the local stack")
