@@ -17,11 +17,12 @@ import torch
 
 from phoenix.actions import ACTION_NAMES
 from phoenix.ranker.examples import Example
+from phoenix.ranker.features import CandidateItem
 from phoenix.ranker.model import PhoenixRanker
 from phoenix.ranker.train import collate
 
-# oracle(user_id, post_id, time_ms) -> {action name: true probability}
-OracleFn = Callable[[int, int, int], Mapping[str, float]]
+# oracle(user_id, candidate, seen_ms, position) -> {ranker head name: true probability}
+OracleFn = Callable[[int, CandidateItem, int, int], Mapping[str, float]]
 _EPS = 1e-7
 
 
@@ -111,7 +112,16 @@ def evaluate(
     labels = np.concatenate([e.labels for e in examples]) if examples else np.zeros((0, len(ACTION_NAMES)))
     oracle_probs: dict[str, np.ndarray] | None = None
     if oracle is not None:
-        rows = [oracle(e.user.user_id, c.post_id, e.time_ms) for e in examples for c in e.candidates]
+        rows = [
+            oracle(
+                e.user.user_id,
+                c,
+                int(e.seen_ms[j]) if e.seen_ms is not None else e.time_ms,
+                int(e.positions[j]) if e.positions is not None else -1,
+            )
+            for e in examples
+            for j, c in enumerate(e.candidates)
+        ]
         oracle_probs = {a: np.array([r.get(a, np.nan) for r in rows], np.float64) for a in actions}
     result = {}
     for name in actions:

@@ -8,10 +8,14 @@ non-impression action) strictly BEFORE the group's first candidate was seen - th
 Labels are the multi-hot of the ranker heads the user took on each candidate; a shown post
 without any positive action is a negative. Candidates first seen at or after ``split_time_ms``
 form the validation set (a time-based split: the model is judged on a later period).
+
+Optional social-graph events give the in-network flag: whether the user followed the post's
+author when the post was first seen (FOLLOW/UNFOLLOW replayed in time order).
 """
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -35,6 +39,8 @@ class Example:
     labels: np.ndarray  # [C, NUM_DISCRETE] float32 multi-hot
     dwell_s: np.ndarray  # [C] float32 seconds, clipped to DWELL_CLIP_S
     time_ms: int  # when the first candidate was seen (the "now" for post ages)
+    seen_ms: np.ndarray | None = None  # [C] when each candidate was first seen
+    positions: np.ndarray | None = None  # [C] feed position of the impression (-1 unknown)
 
 
 @dataclass
@@ -48,6 +54,26 @@ class _Seen:
     engaged_ms: int = 2**62  # first non-impression action
     actions: set[int] = field(default_factory=set)
     dwell_ms: int = 0
+    position: int = -1
+
+
+class FollowTimeline:
+    """Whether ``user`` followed ``author`` at a given time, from FOLLOW/UNFOLLOW events."""
+
+    def __init__(self, social: Iterable[events_pb2.SocialGraphEvent] = ()) -> None:
+        changes: dict[tuple[int, int], list[tuple[int, bool]]] = defaultdict(list)
+        for ev in social:
+            if ev.action in (events_pb2.FOLLOW, events_pb2.UNFOLLOW):
+                changes[(ev.user_id, ev.target_user_id)].append((ev.timestamp_ms, ev.action == events_pb2.FOLLOW))
+        self._times = {k: [t for t, _ in sorted(v)] for k, v in changes.items()}
+        self._states = {k: [f for _, f in sorted(v)] for k, v in changes.items()}
+
+    def follows(self, user: int, author: int, at_ms: int) -> bool:
+        times = self._times.get((user, author))
+        if not times:
+            return False
+        i = bisect.bisect_right(times, at_ms) - 1
+        return i >= 0 and self._states[(user, author)][i]
 
 
 def _post_index(posts: Iterable[events_pb2.PostCreated | events_pb2.PostEvent]) -> dict[int, tuple[int, int]]:
@@ -75,7 +101,9 @@ def _aggregate(engagements: Iterable[events_pb2.EngagementEvent]) -> dict[int, d
         s = per_user[ev.user_id].get(ev.post_id)
         if s is None:
             s = per_user[ev.user_id][ev.post_id] = _Seen(ev.post_id, ev.author_id)
-        s.first_seen_ms = min(s.first_seen_ms, ev.timestamp_ms)
+        if ev.timestamp_ms < s.first_seen_ms:
+            s.first_seen_ms = ev.timestamp_ms
+            s.position = ev.position if ev.action == IMPRESSION else s.position
         s.surface = s.surface or int(ev.product_surface)
         s.author_id = s.author_id or ev.author_id
         s.dwell_ms = max(s.dwell_ms, ev.dwell_time_ms)
@@ -92,8 +120,10 @@ def build_examples(
     history_len: int,
     max_candidates: int,
     split_time_ms: int | None = None,
+    social: Iterable[events_pb2.SocialGraphEvent] = (),
 ) -> tuple[list[Example], list[Example]]:
     """(train, validation) examples; validation = candidates first seen at/after ``split_time_ms``."""
+    follow = FollowTimeline(social)
     if history_len < 1 or max_candidates < 1:
         raise ValueError("history_len and max_candidates must be >= 1")
     post_index = _post_index(posts)
@@ -115,7 +145,7 @@ def build_examples(
                     HistoryItem(s.post_id, s.author_id, tuple(sorted(s.actions)), s.dwell_ms, s.surface)
                     for s in engaged[max(0, n_before - history_len) : n_before]
                 ]
-                (valid if is_valid else train).append(_example(user_id, history, group, post_index, t0))
+                (valid if is_valid else train).append(_example(user_id, history, group, post_index, t0, follow))
     return train, valid
 
 
@@ -125,16 +155,21 @@ def _example(
     group: list[_Seen],
     post_index: dict[int, tuple[int, int]],
     t0: int,
+    follow: FollowTimeline,
 ) -> Example:
     labels = np.zeros((len(group), NUM_DISCRETE), np.float32)
     dwell = np.zeros(len(group), np.float32)
     candidates = []
     for j, s in enumerate(group):
         author, created = post_index.get(s.post_id, (s.author_id, 0))
-        candidates.append(CandidateItem(s.post_id, author or s.author_id, created, False, s.surface))
+        author = author or s.author_id
+        in_network = follow.follows(user_id, author, s.first_seen_ms)
+        candidates.append(CandidateItem(s.post_id, author, created, in_network, s.surface))
         for a in s.actions:
             head = HEAD_INDEX_BY_ACTION.get(a)
             if head is not None:
                 labels[j, head] = 1.0
         dwell[j] = min(s.dwell_ms / 1000.0, DWELL_CLIP_S)
-    return Example(UserContext(user_id, history), candidates, labels, dwell, t0)
+    seen = np.array([s.first_seen_ms for s in group], np.int64)
+    positions = np.array([s.position for s in group], np.int32)
+    return Example(UserContext(user_id, history), candidates, labels, dwell, t0, seen, positions)

@@ -31,7 +31,8 @@ class TinyWorld:
         # Authors write in one topic, so the author id is informative too.
         self.post_author = {p: 1000 + self.post_topic[p] * 10 + int(rng.integers(3)) for p in self.post_ids}
 
-    def oracle(self, user_id: int, post_id: int, time_ms: int) -> dict[str, float]:
+    def oracle(self, user_id: int, candidate, seen_ms: int = 0, position: int = -1) -> dict[str, float]:
+        post_id = candidate if isinstance(candidate, int) else candidate.post_id
         match = self.user_topic[user_id] == self.post_topic[post_id]
         return {name: (hi if match else lo) for name, (hi, lo, _) in PROBS.items()}
 
