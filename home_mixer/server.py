@@ -74,10 +74,16 @@ def build_clients(settings: HomeMixerSettings, connection: ConnectionSettings) -
     )
 
 
+SERVED_EVENT_MAX_BYTES = 16 * 1024 * 1024
+"""A served event carries every candidate that reached selection (~2,000 with their action
+probabilities, over 1 MB): allow it, and gzip it (it compresses well)."""
+
+
 def _producer(connection: ConnectionSettings):  # noqa: ANN202 - kafka.KafkaProducer
     from infra.kafka_io import make_producer
 
-    return make_producer(connection.kafka_bootstrap_servers, connection)
+    return make_producer(connection.kafka_bootstrap_servers, connection, max_request_size=SERVED_EVENT_MAX_BYTES,
+                         compression_type="gzip")
 
 
 @dataclass

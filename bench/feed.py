@@ -1,0 +1,126 @@
+"""For You feed benchmark: GetForYouFeed latency over gRPC with every service on this machine.
+
+``python -m bench feed [--quick] [--record]``
+
+Load: viewers that each follow the same 200 authors with 8 posts each over the last 40 h
+(1,600 in-network posts: Thunder returns its 1,200 cap) and 4,000 out-of-network posts by
+1,000 other authors (retrieval returns its 1,000 cap), so every request scores ~2,200
+candidates. Events go through the real broker into Thunder, the user-state ingest (Redis) and
+the retrieval index; retrieval and the ranker are freshly initialised small models.
+Every request is for a NEW viewer, so the scored-candidate cache never short-cuts the
+pipeline. One request in flight; all services share this one Python process (and its GIL), so
+latencies are an upper bound of a multi-process deployment on the same cores.
+Reports p50/p99/qps of non-debug requests and per-stage p50 from debug requests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import statistics
+import time
+import uuid
+from collections.abc import Iterator
+
+from google.protobuf.message import Message
+
+from bench.record import emit
+from home_mixer.local_stack import local_stack
+from home_mixer.settings import HomeMixerSettings
+from infra.embedded import EmbeddedServices
+from infra.snowflake import make_snowflake
+from protos import events_pb2
+
+FOLLOWED = 200
+POSTS_PER_FOLLOWED = 8
+OON_AUTHORS = 1000
+OON_POSTS = 4000
+HOUR_MS = 3_600_000
+FIRST_FOLLOWED, FIRST_OON, FIRST_VIEWER = 100_000, 200_000, 1
+
+
+def load_events(n_viewers: int, now_ms: int) -> Iterator[tuple[str, Message]]:
+    seq = 0
+
+    def post(author: int, age_ms: int) -> tuple[str, Message]:
+        nonlocal seq
+        seq += 1
+        pid = make_snowflake(now_ms - age_ms, seq % 4096)
+        created = events_pb2.PostCreated(post_id=pid, author_id=author, created_at=(now_ms - age_ms) // 1000,
+                                         conversation_id=pid, text=f"post {seq} about topic {seq % 17}")
+        return "posts", events_pb2.PostEvent(event_id=f"p{pid}", created=created)
+
+    span = 40 * HOUR_MS
+    for i in range(FOLLOWED * POSTS_PER_FOLLOWED):
+        yield post(FIRST_FOLLOWED + i % FOLLOWED, 60_000 + span * i // (FOLLOWED * POSTS_PER_FOLLOWED))
+    for i in range(OON_POSTS):
+        yield post(FIRST_OON + i % OON_AUTHORS, 60_000 + span * i // OON_POSTS)
+    for v in range(FIRST_VIEWER, FIRST_VIEWER + n_viewers):
+        for a in range(FIRST_FOLLOWED, FIRST_FOLLOWED + FOLLOWED):
+            yield "social_graph", events_pb2.SocialGraphEvent(
+                event_id=f"f{v}-{a}", user_id=v, action=events_pb2.FOLLOW, target_user_id=a, timestamp_ms=now_ms)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+async def run(n_requests: int, n_debug: int, warmup: int) -> dict:
+    n_viewers = warmup + n_requests + n_debug
+    now_ms = int(time.time() * 1000)
+    with EmbeddedServices.start() as svc:
+        settings = HomeMixerSettings(host="127.0.0.1", port=0, metrics_port=0, request_deadline_s=5,
+                                     client_timeout_s=4)
+        started = time.perf_counter()
+        async with local_stack(load_events(n_viewers, now_ms), bootstrap=svc.kafka_bootstrap, redis_url=svc.redis_url,
+                               topic_prefix=f"bench{uuid.uuid4().hex[:6]}-", settings=settings) as stack:
+            setup_s = time.perf_counter() - started
+            viewers = iter(range(FIRST_VIEWER, FIRST_VIEWER + n_viewers))
+            for _ in range(warmup):
+                await stack.client.get_feed(next(viewers), timeout_s=30)
+            latencies, sizes, retrieved, degraded = [], [], [], 0
+            t0 = time.perf_counter()
+            for _ in range(n_requests):
+                s = time.perf_counter()
+                feed = await stack.client.get_feed(next(viewers), timeout_s=10)
+                latencies.append((time.perf_counter() - s) * 1000)
+                sizes.append(len(feed.posts))
+                retrieved.append(feed.retrieved_count)
+                degraded += bool(feed.degraded)
+            wall = time.perf_counter() - t0
+            stage_ms: dict[str, list[float]] = {}
+            for _ in range(n_debug):
+                feed = await stack.client.get_feed(next(viewers), debug=True, timeout_s=10)
+                for t in feed.stages:
+                    if t.status != "disabled":
+                        stage_ms.setdefault(t.stage, []).append(t.latency_ms)
+                await stack.home_mixer.pipeline.drain_side_effects()
+    return {
+        "p50_ms": round(percentile(latencies, 50), 2),
+        "p99_ms": round(percentile(latencies, 99), 2),
+        "mean_ms": round(statistics.fmean(latencies), 2),
+        "qps": round(n_requests / wall, 2),
+        "requests": n_requests,
+        "in_flight": 1,
+        "candidates_retrieved_p50": percentile(retrieved, 50),
+        "feed_size_p50": percentile(sizes, 50),
+        "degraded_requests": degraded,
+        "stage_p50_ms": {k: round(statistics.median(v), 2) for k, v in stage_ms.items()},
+        "setup_s": round(setup_s, 1),
+        "target": {"p50_ms": 100, "p99_ms": 250},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench feed", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer requests (within 60 s)")
+    parser.add_argument("--record", action="store_true", help="write bench/results/feed.json")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    n_requests, n_debug, warmup = (30, 5, 3) if args.quick else (200, 20, 5)
+    result = asyncio.run(run(n_requests, n_debug, warmup))
+    result["quick"] = args.quick
+    emit("feed", result, record=args.record)
+    return 0
