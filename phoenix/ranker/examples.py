@@ -64,7 +64,9 @@ class FollowTimeline:
         changes: dict[tuple[int, int], list[tuple[int, bool]]] = defaultdict(list)
         for ev in social:
             if ev.action in (events_pb2.FOLLOW, events_pb2.UNFOLLOW):
-                changes[(ev.user_id, ev.target_user_id)].append((ev.timestamp_ms, ev.action == events_pb2.FOLLOW))
+                changes[(ev.user_id, ev.target_user_id)].append(
+                    (ev.timestamp_ms, ev.action == events_pb2.FOLLOW)
+                )
         self._times = {k: [t for t, _ in sorted(v)] for k, v in changes.items()}
         self._states = {k: [f for _, f in sorted(v)] for k, v in changes.items()}
 
@@ -145,7 +147,9 @@ def build_examples(
                     HistoryItem(s.post_id, s.author_id, tuple(sorted(s.actions)), s.dwell_ms, s.surface)
                     for s in engaged[max(0, n_before - history_len) : n_before]
                 ]
-                (valid if is_valid else train).append(_example(user_id, history, group, post_index, t0, follow))
+                (valid if is_valid else train).append(
+                    _example(user_id, history, group, post_index, t0, follow)
+                )
     return train, valid
 
 

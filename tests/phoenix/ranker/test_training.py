@@ -84,3 +84,25 @@ def test_training_learns_the_tiny_world_and_checkpoint_serves(tmp_path, one_thre
     version = save_ranker(model, tmp_path / "ck")
     engine = RankerEngine.from_checkpoint(str(tmp_path / "ck"))
     assert engine.version == version
+
+
+def test_in_network_flag_follows_the_follow_timeline() -> None:
+    from phoenix.ranker.examples import FollowTimeline
+
+    social = [
+        events_pb2.SocialGraphEvent(user_id=1, action=events_pb2.FOLLOW, target_user_id=9, timestamp_ms=100),
+        events_pb2.SocialGraphEvent(
+            user_id=1, action=events_pb2.UNFOLLOW, target_user_id=9, timestamp_ms=500
+        ),
+    ]
+    timeline = FollowTimeline(social)
+    assert not timeline.follows(1, 9, 50) and timeline.follows(1, 9, 100) and not timeline.follows(1, 9, 600)
+    imp = pb.CLIENT_TWEET_IMPRESSION
+    train_ex, _ = build_examples(
+        [],
+        [_ev(1, 1, 101, imp, 200), _ev(2, 1, 102, imp, 700)],
+        history_len=2,
+        max_candidates=1,
+        social=social,
+    )
+    assert [e.candidates[0].in_network for e in train_ex] == [True, False]

@@ -1,0 +1,136 @@
+"""Ranker latency: KV-cached vs full-sequence masked scoring of 1,000 candidates for one user.
+
+Serving config (``RankerConfig()`` defaults): d=128, 4 layers, 4 query / 2 kv heads of 32,
+qk-norm, FFN 256, 2 mmh3 hashes per id into 64-wide tables, history 256 (all slots filled),
+1,000 candidates, chunks of 512. ``cpu_p50_ms_1000`` is the whole engine call (hashing and
+feature building included); ``*_model_ms`` are the forward passes alone. On a CUDA machine it also
+measures GPU scoring throughput and training throughput.
+
+    python -m bench ranker [--quick] [--record]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import time
+
+import torch
+
+from bench.record import emit
+from infra.snowflake import make_snowflake
+from phoenix.ranker.config import RankerConfig
+from phoenix.ranker.engine import RankerEngine, ScoreRequest
+from phoenix.ranker.examples import Example
+from phoenix.ranker.features import CandidateItem, HistoryItem, UserContext, build_batch
+from phoenix.ranker.model import PhoenixRanker
+from phoenix.ranker.train import TrainConfig, train
+
+NOW = 1_760_000_000_000
+
+
+def _request(cfg: RankerConfig, n_cands: int, seed: int = 0) -> ScoreRequest:
+    rnd = random.Random(seed)
+    history = [
+        HistoryItem(
+            make_snowflake(NOW - rnd.randint(10**5, 10**9)),
+            rnd.randint(1, 10**6),
+            (1, 11),
+            rnd.randint(0, 30_000),
+            1,
+        )
+        for _ in range(cfg.history_len)
+    ]
+    cands = [
+        CandidateItem(
+            make_snowflake(NOW - rnd.randint(0, 10**8), i), rnd.randint(1, 10**6), 0, rnd.random() < 0.5, 1
+        )
+        for i in range(n_cands)
+    ]
+    return ScoreRequest(UserContext(rnd.randint(1, 10**9), history), cands, NOW)
+
+
+def _p50_ms(fn, reps: int) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench ranker")
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions (< 60 s)")
+    parser.add_argument("--record", action="store_true", help="write bench/results/ranker.json")
+    parser.add_argument("--threads", type=int, default=min(os.cpu_count() or 1, 2))
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    reps = 5 if args.quick else 20
+    torch.manual_seed(0)
+    cfg = RankerConfig()
+    model = PhoenixRanker(cfg).eval()
+    engine = RankerEngine(model, "bench", "cpu", chunk_size=512)
+    req = _request(cfg, 1000)
+    batch = build_batch([req.user], [req.candidates], NOW, cfg)
+
+    with torch.inference_mode():
+        kv_ms = _p50_ms(lambda: engine.score([req]), reps)
+        kv_model_ms = _p50_ms(lambda: model.score_cached(model.encode_prefix(batch), batch), reps)
+        full_ms = _p50_ms(lambda: model(batch), reps)
+        prefix_ms = _p50_ms(lambda: model.encode_prefix(batch), reps)
+        full_l, _ = model(batch)
+        kv_l, _ = model.score_cached(model.encode_prefix(batch), batch)
+        max_diff = float((full_l - kv_l).abs().max())
+        four = [_request(cfg, 250, seed=s) for s in range(4)]
+        batched_ms = _p50_ms(lambda: engine.score(four), max(3, reps // 2))
+
+    result = {
+        "config": "d=128, 4 layers, 4q/2kv heads x 32, history 256, 1000 candidates, chunk 512, fp32",
+        "threads": args.threads,
+        "cpu_p50_ms_1000": round(kv_ms, 2),
+        "cpu_kv_model_p50_ms_1000": round(kv_model_ms, 2),
+        "cpu_full_mask_p50_ms_1000": round(full_ms, 2),
+        "cpu_prefix_p50_ms": round(prefix_ms, 2),
+        "kv_speedup": round(full_ms / kv_model_ms, 2),
+        "candidates_per_s_cpu": round(1000 / (kv_ms / 1000)),
+        "cpu_p50_ms_4_users_x_250_batched": round(batched_ms, 2),
+        "kv_vs_full_max_abs_logit_diff": max_diff,
+    }
+    if torch.cuda.is_available():
+        result.update(_gpu(cfg, reps))
+    emit("ranker", result, record=args.record)
+    return 0
+
+
+def _gpu(cfg: RankerConfig, reps: int) -> dict:
+    torch.manual_seed(0)
+    model = PhoenixRanker(cfg).eval()
+    engine = RankerEngine(model, "bench", "cuda", chunk_size=2800)
+    reqs = [_request(cfg, 1000, seed=s) for s in range(8)]
+
+    def score() -> None:
+        engine.score(reqs)
+        torch.cuda.synchronize()
+
+    with torch.inference_mode():
+        ms = _p50_ms(score, reps)
+    rnd = random.Random(1)
+    examples = []
+    for s in range(512):
+        r = _request(cfg, 16, seed=100 + s)
+        labels = torch.bernoulli(torch.full((16, 21), 0.1)).numpy()
+        examples.append(Example(r.user, list(r.candidates), labels, torch.rand(16).numpy() * 30, NOW))
+    rnd.shuffle(examples)
+    stats = train(
+        PhoenixRanker(cfg), examples, TrainConfig(epochs=1, batch_size=64, device="cuda", progress=False)
+    )
+    return {
+        "gpu_name": torch.cuda.get_device_name(0),
+        "gpu_p50_ms_8_users_x_1000": round(ms, 2),
+        "gpu_candidates_per_s": round(8000 / (ms / 1000)),
+        "train_examples_per_s_gpu": round(stats.examples_per_s, 1),
+    }
