@@ -48,12 +48,15 @@ class RetrievalConfig:
     max_history: int = 200
     use_user_embedding: bool = True
     mask: str = "causal"
+    dropout: float = 0.0  # on the user tower's input tokens, training only (small data overfits)
 
     def __post_init__(self) -> None:
         if self.transformer.dim != self.dim:
             raise ValueError(f"transformer.dim ({self.transformer.dim}) must equal dim ({self.dim})")
         if self.mask not in MASKS:
             raise ValueError(f"mask must be one of {MASKS}, got {self.mask!r}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
         if self.max_history < 1:
             raise ValueError(f"max_history must be >= 1, got {self.max_history}")
 
@@ -150,7 +153,7 @@ class TwoTowerModel(nn.Module):
         user = self.user_bias.expand(b, 1, -1)
         if self.user_emb is not None:
             user = user + self.user_emb(self._rows("user", batch.user_ids))[:, None, :]
-        x = torch.cat([user, tokens], 1) * (self.cfg.dim**0.5)
+        x = nn.functional.dropout(torch.cat([user, tokens], 1), self.cfg.dropout, self.training) * (self.cfg.dim**0.5)
         lengths = torch.from_numpy(batch.lengths).to(self.device)
         hist_valid = torch.arange(width, device=self.device)[None, :] >= (width - lengths)[:, None]
         valid = torch.cat([torch.ones(b, 1, dtype=torch.bool, device=self.device), hist_valid], 1)
