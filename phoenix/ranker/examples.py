@@ -9,6 +9,9 @@ Labels are the multi-hot of the ranker heads the user took on each candidate; a 
 without any positive action is a negative. Candidates first seen at or after ``split_time_ms``
 form the validation set (a time-based split: the model is judged on a later period).
 
+Each candidate also carries the post's engagement counts (fav, reply, repost, quote, views =
+impressions) from events strictly before it was seen - what home-mixer would have hydrated.
+
 Optional social-graph events give the in-network flag: whether the user followed the post's
 author when the post was first seen (FOLLOW/UNFOLLOW replayed in time order).
 """
@@ -90,7 +93,40 @@ def _post_index(posts: Iterable[events_pb2.PostCreated | events_pb2.PostEvent]) 
     return index
 
 
-def _aggregate(engagements: Iterable[events_pb2.EngagementEvent]) -> dict[int, dict[int, _Seen]]:
+_COUNTED = (
+    pb.SERVER_TWEET_FAV,
+    pb.SERVER_TWEET_REPLY,
+    pb.SERVER_TWEET_RETWEET,
+    pb.SERVER_TWEET_QUOTE,
+    IMPRESSION,
+)
+
+
+class PostCounts:
+    """Per-post engagement counts as of any time (sorted event times per counted action)."""
+
+    def __init__(self) -> None:
+        self._times: dict[int, list[list[int]]] = {}
+
+    def add(self, post_id: int, action: int, t: int) -> None:
+        if action in _COUNTED:
+            self._times.setdefault(post_id, [[] for _ in _COUNTED])[_COUNTED.index(action)].append(t)
+
+    def freeze(self) -> None:
+        for lists in self._times.values():
+            for times in lists:
+                times.sort()
+
+    def at(self, post_id: int, t: int) -> tuple[int, int, int, int, int]:
+        lists = self._times.get(post_id)
+        if lists is None:
+            return (0, 0, 0, 0, 0)
+        return tuple(bisect.bisect_left(times, t) for times in lists)  # type: ignore[return-value]
+
+
+def _aggregate(
+    engagements: Iterable[events_pb2.EngagementEvent], counts: PostCounts
+) -> dict[int, dict[int, _Seen]]:
     per_user: dict[int, dict[int, _Seen]] = defaultdict(dict)
     seen_events: set[str] = set()
     for ev in engagements:
@@ -100,6 +136,7 @@ def _aggregate(engagements: Iterable[events_pb2.EngagementEvent]) -> dict[int, d
             seen_events.add(ev.event_id)
         if ev.user_id <= 0 or ev.post_id <= 0:
             continue
+        counts.add(ev.post_id, int(ev.action), ev.timestamp_ms)
         s = per_user[ev.user_id].get(ev.post_id)
         if s is None:
             s = per_user[ev.user_id][ev.post_id] = _Seen(ev.post_id, ev.author_id)
@@ -131,7 +168,10 @@ def build_examples(
     post_index = _post_index(posts)
     train: list[Example] = []
     valid: list[Example] = []
-    for user_id, seen in sorted(_aggregate(engagements).items()):
+    counts = PostCounts()
+    per_user = _aggregate(engagements, counts)
+    counts.freeze()
+    for user_id, seen in sorted(per_user.items()):
         engaged = sorted((s for s in seen.values() if s.actions), key=lambda s: (s.engaged_ms, s.post_id))
         engaged_times = np.array([s.engaged_ms for s in engaged], dtype=np.int64)
         shown = sorted(seen.values(), key=lambda s: (s.first_seen_ms, s.post_id))
@@ -148,7 +188,7 @@ def build_examples(
                     for s in engaged[max(0, n_before - history_len) : n_before]
                 ]
                 (valid if is_valid else train).append(
-                    _example(user_id, history, group, post_index, t0, follow)
+                    _example(user_id, history, group, post_index, t0, follow, counts)
                 )
     return train, valid
 
@@ -160,6 +200,7 @@ def _example(
     post_index: dict[int, tuple[int, int]],
     t0: int,
     follow: FollowTimeline,
+    counts: PostCounts,
 ) -> Example:
     labels = np.zeros((len(group), NUM_DISCRETE), np.float32)
     dwell = np.zeros(len(group), np.float32)
@@ -168,7 +209,8 @@ def _example(
         author, created = post_index.get(s.post_id, (s.author_id, 0))
         author = author or s.author_id
         in_network = follow.follows(user_id, author, s.first_seen_ms)
-        candidates.append(CandidateItem(s.post_id, author, created, in_network, s.surface))
+        so_far = counts.at(s.post_id, s.first_seen_ms)
+        candidates.append(CandidateItem(s.post_id, author, created, in_network, s.surface, so_far))
         for a in s.actions:
             head = HEAD_INDEX_BY_ACTION.get(a)
             if head is not None:

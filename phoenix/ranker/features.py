@@ -22,6 +22,8 @@ from phoenix.actions import DWELL_CLIP_S, OUTPUT_SLOTS
 from phoenix.hashing import hash_ids
 from phoenix.ranker.config import AGE_BUCKET_MINUTES, AGE_BUCKETS, PRODUCT_SURFACES, RankerConfig
 
+NUM_COUNTS = 5
+
 
 @dataclass(frozen=True)
 class HistoryItem:
@@ -41,6 +43,8 @@ class CandidateItem:
     created_at_ms: int = 0  # 0 = derive from the snowflake id
     in_network: bool = False
     surface: int = 0
+    # Engagement counts so far (fav, reply, repost, quote, view), as home-mixer hydrates them.
+    counts: tuple[int, int, int, int, int] = (0, 0, 0, 0, 0)
 
 
 @dataclass
@@ -73,6 +77,7 @@ class RankerBatch:
     cand_surface: torch.Tensor  # [B, C] long
     cand_age: torch.Tensor  # [B, C] long
     cand_in_network: torch.Tensor  # [B, C] long (0/1)
+    cand_counts: torch.Tensor  # [B, C, 5] float log2(count + 1) / 32
     cand_valid: torch.Tensor  # [B, C] bool
 
     def to(self, device: torch.device | str) -> RankerBatch:
@@ -92,16 +97,7 @@ class RankerBatch:
 
     def candidates(self, start: int, stop: int) -> RankerBatch:
         """The same users with only candidate columns ``[start, stop)`` (for chunked scoring)."""
-        fields = {k: v for k, v in vars(self).items()}
-        for k in (
-            "cand_post_rows",
-            "cand_author_rows",
-            "cand_surface",
-            "cand_age",
-            "cand_in_network",
-            "cand_valid",
-        ):
-            fields[k] = fields[k][:, start:stop]
+        fields = {k: (v[:, start:stop] if k.startswith("cand_") else v) for k, v in vars(self).items()}
         return RankerBatch(**fields)
 
 
@@ -139,6 +135,7 @@ def build_batch(
     cand_surface = np.zeros((b, c), np.int64)
     cand_age = np.zeros((b, c), np.int64)
     cand_in_net = np.zeros((b, c), np.int64)
+    cand_counts = np.zeros((b, c, NUM_COUNTS), np.float32)
     cand_valid = np.zeros((b, c), bool)
 
     for i, user in enumerate(users):
@@ -162,6 +159,7 @@ def build_batch(
             cand_surface[i, j] = _clip_surface(cand.surface)
             cand_age[i, j] = age_bucket(cand.created_at_ms, cand.post_id, nows[i])
             cand_in_net[i, j] = int(cand.in_network)
+            cand_counts[i, j] = cand.counts
             cand_valid[i, j] = True
 
     user_ids = np.array([u.user_id for u in users], np.int64)
@@ -179,5 +177,6 @@ def build_batch(
         cand_surface=t(cand_surface),
         cand_age=t(cand_age),
         cand_in_network=t(cand_in_net),
+        cand_counts=t(np.log2(np.maximum(cand_counts, 0) + 1) / 32),
         cand_valid=t(cand_valid),
     )

@@ -7,6 +7,7 @@ projection, and every feature embedding of a token is added into one model-width
 * history token   = post + author embeddings + Σ(action rows of the actions taken, over the
                     64-slot ActionName taxonomy) + product-surface embedding + dwell·vector
 * candidate token = post + author embeddings + product-surface + post-age-bucket + in-network
+                    + MLP(log2 engagement counts)
 
 Two equivalent ways to score (tests hold them within 1e-4):
 
@@ -23,7 +24,7 @@ from torch import nn
 from phoenix.actions import DWELL_CLIP_S, NUM_DISCRETE, OUTPUT_SLOTS
 from phoenix.embeddings import HashedEmbedding
 from phoenix.ranker.config import AGE_BUCKETS, NUM_USER_PREFIX_TOKENS, PRODUCT_SURFACES, RankerConfig
-from phoenix.ranker.features import RankerBatch
+from phoenix.ranker.features import NUM_COUNTS, RankerBatch
 from phoenix.transformer import KVCache, Transformer, prefix_mask, ranker_mask, right_anchored_positions
 
 
@@ -39,6 +40,10 @@ class PhoenixRanker(nn.Module):
         self.surface_emb = nn.Embedding(PRODUCT_SURFACES, d)
         self.age_emb = nn.Embedding(AGE_BUCKETS, d)
         self.in_network_emb = nn.Embedding(2, d)
+        # Engagement counts -> small gelu MLP -> D (reference §4.3.3 context features).
+        self.counts_mlp = nn.Sequential(
+            nn.Linear(NUM_COUNTS, 64), nn.GELU(approximate="tanh"), nn.Linear(64, d, bias=False)
+        )
         self.dwell_vec = nn.Parameter(torch.randn(d) * d**-0.5)
         for emb in (self.surface_emb, self.age_emb, self.in_network_emb):
             nn.init.normal_(emb.weight, std=d**-0.5)
@@ -68,6 +73,7 @@ class PhoenixRanker(nn.Module):
             + self.surface_emb(batch.cand_surface)
             + self.age_emb(batch.cand_age)
             + self.in_network_emb(batch.cand_in_network)
+            + self.counts_mlp(batch.cand_counts)
         )
 
     def _positions(self, batch: RankerBatch, num_candidates: int) -> torch.Tensor:

@@ -106,3 +106,18 @@ def test_in_network_flag_follows_the_follow_timeline() -> None:
         social=social,
     )
     assert [e.candidates[0].in_network for e in train_ex] == [True, False]
+
+
+def test_candidates_carry_engagement_counts_from_before_they_were_seen() -> None:
+    imp, fav = pb.CLIENT_TWEET_IMPRESSION, pb.SERVER_TWEET_FAV
+    events = [
+        _ev(1, 1, 101, imp, 1000),
+        _ev(2, 1, 101, fav, 1500),
+        _ev(3, 2, 101, imp, 2000),
+        _ev(4, 3, 101, fav, 2500),
+    ]
+    train_ex, _ = build_examples([], events, history_len=2, max_candidates=1)
+    by_user = {e.user.user_id: e.candidates[0].counts for e in train_ex}
+    assert by_user[1] == (0, 0, 0, 0, 0)
+    assert by_user[2] == (1, 0, 0, 0, 1)  # one fav, one view before user 2 saw it
+    assert by_user[3] == (1, 0, 0, 0, 2)
