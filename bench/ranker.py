@@ -99,6 +99,9 @@ def main(argv: list[str]) -> int:
         "candidates_per_s_cpu": round(1000 / (kv_ms / 1000)),
         "cpu_p50_ms_4_users_x_250_batched": round(batched_ms, 2),
         "kv_vs_full_max_abs_logit_diff": max_diff,
+        # The dev box is shared: a 1-minute load average above the core count inflates every number.
+        "load_average_1m_at_end": round(os.getloadavg()[0], 2),
+        "cores": os.cpu_count(),
     }
     if torch.cuda.is_available():
         result.update(_gpu(cfg, reps))

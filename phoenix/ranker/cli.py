@@ -100,7 +100,7 @@ def register(groups) -> None:  # noqa: ANN001 - infra.cli.CliGroups
             )
         else:
             raise typer.BadParameter("give --events DIR or --world PRESET")
-        rank, world_size = init_distributed_from_env(device)
+        rank, world_size, device = init_distributed_from_env(device)
         import torch
 
         torch.manual_seed(seed)

@@ -100,7 +100,7 @@ def train(
     net: torch.nn.Module = model
     if world_size > 1:
         net = torch.nn.parallel.DistributedDataParallel(
-            model, device_ids=[device.index] if device.type == "cuda" else None
+            model, device_ids=[device.index or 0] if device.type == "cuda" else None
         )
     opt = torch.optim.AdamW(model.parameters(), lr=tcfg.lr, weight_decay=tcfg.weight_decay)
     steps_per_epoch = math.ceil(len(examples) / tcfg.batch_size)
@@ -150,10 +150,14 @@ def save_ranker(model: PhoenixRanker, directory: str | os.PathLike) -> str:
     return save_checkpoint(directory, CHECKPOINT_KIND, state, {"ranker": model.cfg.to_dict()})
 
 
-def init_distributed_from_env(device: str = "cpu") -> tuple[int, int]:
-    """(rank, world_size) from torchrun's environment; initialises gloo (CPU) or nccl (CUDA)."""
+def init_distributed_from_env(device: str = "cpu") -> tuple[int, int, str]:
+    """(rank, world_size, device) from torchrun's environment; initialises gloo (CPU) or nccl
+    (CUDA, one GPU per process: ``cuda`` becomes ``cuda:LOCAL_RANK``)."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
+    if device == "cuda" and world > 1:
+        device = f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
+        torch.cuda.set_device(torch.device(device))
     if world > 1 and not dist.is_initialized():
         dist.init_process_group("nccl" if device.startswith("cuda") else "gloo", rank=rank, world_size=world)
-    return rank, world
+    return rank, world, device
