@@ -200,9 +200,10 @@ class Attention(nn.Module):
     def __init__(self, cfg: TransformerConfig) -> None:
         super().__init__()
         self.cfg = cfg
-        self.q_proj = nn.Linear(cfg.dim, cfg.num_q_heads * cfg.head_dim, bias=False)
-        self.k_proj = nn.Linear(cfg.dim, cfg.num_kv_heads * cfg.head_dim, bias=False)
-        self.v_proj = nn.Linear(cfg.dim, cfg.num_kv_heads * cfg.head_dim, bias=False)
+        # One fused projection for q, k and v: a single matmul per layer instead of three.
+        self.qkv_proj = nn.Linear(
+            cfg.dim, (cfg.num_q_heads + 2 * cfg.num_kv_heads) * cfg.head_dim, bias=False
+        )
         self.o_proj = nn.Linear(cfg.num_q_heads * cfg.head_dim, cfg.dim, bias=False)
         self.q_norm = RMSNorm(cfg.head_dim) if cfg.qk_norm else nn.Identity()
         self.k_norm = RMSNorm(cfg.head_dim) if cfg.qk_norm else nn.Identity()
@@ -210,9 +211,11 @@ class Attention(nn.Module):
     def _qkv(self, x: torch.Tensor, rope: Rope) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         b, t, _ = x.shape
         c = self.cfg
-        q = self.q_norm(self.q_proj(x).view(b, t, c.num_q_heads, c.head_dim)).transpose(1, 2)
-        k = self.k_norm(self.k_proj(x).view(b, t, c.num_kv_heads, c.head_dim)).transpose(1, 2)
-        v = self.v_proj(x).view(b, t, c.num_kv_heads, c.head_dim).transpose(1, 2)
+        qkv = self.qkv_proj(x).view(b, t, c.num_q_heads + 2 * c.num_kv_heads, c.head_dim)
+        q, k, v = qkv.split([c.num_q_heads, c.num_kv_heads, c.num_kv_heads], dim=2)
+        q = self.q_norm(q).transpose(1, 2)
+        k = self.k_norm(k).transpose(1, 2)
+        v = v.transpose(1, 2)
         return apply_rope(q, rope), apply_rope(k, rope), v
 
     def forward(
