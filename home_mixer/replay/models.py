@@ -1,0 +1,147 @@
+"""The models a replay serves with: trained briefly on the events BEFORE the replay window (a time
+split, so the models never saw the outcomes they are judged on), or loaded from checkpoints.
+
+Training uses the Phoenix teams' own code paths: ``phoenix.ranker.examples.build_examples`` +
+``phoenix.ranker.train.train`` for the ranker, ``phoenix.retrieval.training.train`` for the two
+towers. Sizes are small on purpose (a replay should start in seconds on a laptop); pass
+checkpoints for production-sized models.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from google.protobuf.message import Message
+
+from events.log import event_time_ms
+from phoenix.hashing import HashConfig
+from phoenix.ranker.config import small_config
+from phoenix.ranker.engine import RankerEngine
+from phoenix.ranker.examples import Example, build_examples
+from phoenix.ranker.model import PhoenixRanker
+from phoenix.ranker.train import TrainConfig as RankerTrainConfig
+from phoenix.ranker.train import train as train_ranker_model
+from phoenix.retrieval.index import IndexConfig
+from phoenix.retrieval.live_index import LiveIndex
+from phoenix.retrieval.model import RetrievalConfig, TwoTowerModel
+from phoenix.retrieval.training import TrainConfig as RetrievalTrainConfig
+from phoenix.retrieval.training import UserHistory, action_multi_hot
+from phoenix.retrieval.training import train as train_retrieval_model
+from phoenix.transformer import TransformerConfig
+from protos import events_pb2, recsys_pb2
+
+IMPRESSION = recsys_pb2.CLIENT_TWEET_IMPRESSION
+
+
+@dataclass(frozen=True)
+class TrainingBudget:
+    ranker_epochs: int = 2
+    ranker_max_steps: int | None = 600
+    retrieval_epochs: int = 6
+    max_examples: int | None = None
+    progress: bool = True
+
+
+@dataclass
+class TrainingData:
+    """Posts and engagements before the split (the only data the models may learn from)."""
+
+    posts: list[events_pb2.PostEvent]
+    engagements: list[events_pb2.EngagementEvent]
+    social: list[events_pb2.SocialGraphEvent]
+
+    def add(self, topic: str, msg: Message) -> None:
+        if topic == "posts":
+            self.posts.append(msg)
+        elif topic == "engagements":
+            self.engagements.append(msg)
+        elif topic == "social_graph":
+            self.social.append(msg)
+
+    @classmethod
+    def collect(cls, stream: Iterable[tuple[str, Message]], split_ms: int) -> TrainingData:
+        data = cls([], [], [])
+        for topic, msg in stream:
+            if event_time_ms(topic, msg) >= split_ms:
+                break  # the stream is time ordered
+            data.add(topic, msg)
+        return data
+
+
+@dataclass
+class ReplayModels:
+    ranker: RankerEngine | None
+    retrieval: LiveIndex | None
+    notes: list[str]
+
+
+def train_ranker(data: TrainingData, seed: int, budget: TrainingBudget) -> tuple[RankerEngine, list[Example], str]:
+    cfg = small_config(history_len=32, max_candidates=512)
+    examples, _ = build_examples(data.posts, data.engagements, history_len=cfg.history_len, max_candidates=16,
+                                  social=data.social)
+    if not examples:
+        raise ValueError("no ranker training examples before the replay window (is the window too early?)")
+    if budget.max_examples is not None and len(examples) > budget.max_examples:
+        keep = np.random.default_rng(seed).choice(len(examples), budget.max_examples, replace=False)
+        examples = [examples[i] for i in np.sort(keep).tolist()]
+    torch.manual_seed(seed)
+    model = PhoenixRanker(cfg)
+    stats = train_ranker_model(model, examples, RankerTrainConfig(
+        epochs=budget.ranker_epochs, batch_size=32, lr=3e-3, seed=seed, max_steps=budget.ranker_max_steps,
+        progress=budget.progress))
+    version = f"ranker-replay-s{seed}-{stats.steps}steps"
+    note = (f"ranker: trained {stats.steps} steps on {len(examples)} examples before the window "
+            f"(final loss {stats.final_loss:.4f})")
+    return RankerEngine(model, version), examples, note
+
+
+def user_histories(engagements: Iterable[events_pb2.EngagementEvent]) -> list[UserHistory]:
+    """Per user, the posts they acted on (not mere impressions), oldest first, with actions."""
+    per_user: dict[int, dict[int, tuple[int, int, set[int]]]] = defaultdict(dict)
+    for e in engagements:
+        if e.action == IMPRESSION or e.user_id <= 0 or e.post_id <= 0:
+            continue
+        item = per_user[e.user_id].get(e.post_id)
+        if item is None:
+            per_user[e.user_id][e.post_id] = (e.timestamp_ms, e.author_id, {int(e.action)})
+        else:
+            item[2].add(int(e.action))
+    out = []
+    for user, items in sorted(per_user.items()):
+        ordered = sorted(items.items(), key=lambda kv: (kv[1][0], kv[0]))
+        out.append(UserHistory(
+            user,
+            np.array([p for p, _ in ordered], np.int64),
+            np.array([v[1] for _, v in ordered], np.int64),
+            action_multi_hot([sorted(v[2]) for _, v in ordered]),
+        ))
+    return out
+
+
+def train_retrieval(data: TrainingData, seed: int, budget: TrainingBudget) -> tuple[TwoTowerModel, str, str]:
+    cfg = RetrievalConfig(
+        dim=32,
+        transformer=TransformerConfig(dim=32, num_layers=1, num_q_heads=2, num_kv_heads=1, head_dim=16),
+        hashing=HashConfig(num_hashes=2, user_buckets=4001, post_buckets=65521, author_buckets=4001),
+        max_history=64,
+    )
+    histories = [h for h in user_histories(data.engagements) if len(h.post_ids) >= 2]
+    if not histories:
+        raise ValueError("no user histories before the replay window to train retrieval on")
+    torch.manual_seed(seed)
+    model = TwoTowerModel(cfg)
+    result = train_retrieval_model(model, histories, RetrievalTrainConfig(
+        epochs=budget.retrieval_epochs, batch_size=64, seed=seed, global_negatives=256, progress=budget.progress))
+    version = f"retrieval-replay-s{seed}-{result.steps}steps"
+    note = (f"retrieval: trained {result.epochs_run} epochs ({result.steps} steps) on {len(histories)} user "
+            f"histories before the window (final loss {result.final_loss:.4f})")
+    return model, version, note
+
+
+def live_index_for(model: TwoTowerModel, version: str, clock_s) -> LiveIndex:
+    """An exact (flat) FAISS index: replay measures the model, not ANN recall loss."""
+    return LiveIndex(model, version, IndexConfig(dim=model.cfg.dim, kind="flat"), clock=clock_s)
