@@ -73,6 +73,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (< 60 s)")
     parser.add_argument("--record", action="store_true", help="write bench/results/ranker.json")
     parser.add_argument("--threads", type=int, default=min(os.cpu_count() or 1, 2))
+    parser.add_argument(
+        "--quality", default="", help="also train on this synthetic-world preset and report AUC vs oracle"
+    )
+    parser.add_argument("--quality-epochs", type=int, default=4)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     reps = 5 if args.quick else 20
@@ -114,8 +118,45 @@ def main(argv: list[str]) -> int:
     }
     if torch.cuda.is_available():
         result.update(_gpu(cfg, reps))
+    if args.quality:
+        result["quality"] = _quality(args.quality, args.quality_epochs)
     emit("ranker", result, record=args.record)
     return 0
+
+
+def _quality(preset: str, epochs: int) -> dict:
+    """Train the CLI's "small" model on a synthetic world; per-action AUC next to the oracle's."""
+    from phoenix.ranker.cli import _model_config
+    from phoenix.ranker.evaluate import evaluate
+    from phoenix.ranker.world_eval import REPORT_ACTIONS, world_examples
+
+    cfg = _model_config("small")
+    train_ex, valid_ex, oracle = world_examples(preset, history_len=cfg.history_len, max_candidates=16)
+    torch.manual_seed(0)
+    model = PhoenixRanker(cfg)
+    stats = train(model, train_ex, TrainConfig(epochs=epochs, batch_size=32, lr=2e-3, progress=False))
+    metrics = evaluate(model, valid_ex, oracle=oracle, actions=REPORT_ACTIONS)
+    return {
+        "world_preset": preset,
+        "model": "d=64, 2 layers, history 64, 2 hashes",
+        "epochs": epochs,
+        "train_examples": len(train_ex),
+        "valid_candidates": sum(len(e.candidates) for e in valid_ex),
+        "train_examples_per_s_cpu": round(stats.examples_per_s, 1),
+        "per_action": {
+            name: {
+                "auc": None if m.auc != m.auc else round(m.auc, 4),
+                "oracle_auc": None
+                if m.oracle_auc is None or m.oracle_auc != m.oracle_auc
+                else round(m.oracle_auc, 4),
+                "rce": None if m.rce != m.rce else round(m.rce, 2),
+                "mean_predicted": round(m.mean_predicted, 5),
+                "observed_rate": round(m.observed_rate, 5),
+                "positives": m.positives,
+            }
+            for name, m in metrics.items()
+        },
+    }
 
 
 def _gpu(cfg: RankerConfig, reps: int) -> dict:
