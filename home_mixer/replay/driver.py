@@ -80,6 +80,9 @@ class ReplaySettings:
     retrieval_checkpoint: str | None = None
     ranker_eval_examples: int = 2000
     progress: bool = True
+    # Models given in memory (tests, notebooks): used instead of training or checkpoints.
+    ranker_engine: object | None = field(default=None, compare=False, repr=False)
+    retrieval_model: tuple[object, str] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         names = [n for n, _ in self.configs] + list(self.baselines)
@@ -191,6 +194,7 @@ async def _run(source: ReplaySource, settings: ReplaySettings) -> ReplayRun:
     oracle = OracleUtility(source.world, weights) if source.world is not None else None
     window = TrainingData([], [], [])
     records: list[RequestRecord] = []
+    strategy_s: dict[str, float] = {}
     t0 = time.perf_counter()
     serve_s = 0.0
     with _progress(settings.progress) as bar:
@@ -201,7 +205,7 @@ async def _run(source: ReplaySource, settings: ReplaySettings) -> ReplayRun:
             t = event_time_ms(topic, msg)
             while i < len(points) and points[i].start_ms <= t:
                 s0 = time.perf_counter()
-                records.append(await _evaluate(points[i], i, state, strategies, weights, oracle))
+                records.append(await _evaluate(points[i], i, state, strategies, weights, oracle, strategy_s))
                 serve_s += time.perf_counter() - s0
                 i += 1
                 bar.advance(task)
@@ -211,11 +215,12 @@ async def _run(source: ReplaySource, settings: ReplaySettings) -> ReplayRun:
             if t >= split_ms and settings.ranker_eval_examples:
                 window.add(topic, msg)
         while i < len(points):  # request points after the last event
-            records.append(await _evaluate(points[i], i, state, strategies, weights, oracle))
+            records.append(await _evaluate(points[i], i, state, strategies, weights, oracle, strategy_s))
             i += 1
             bar.advance(task)
     timings["replay"] = time.perf_counter() - t0
     timings["serve"] = serve_s
+    timings.update({f"serve:{k}": v for k, v in strategy_s.items()})
 
     ranker_eval = None
     if ranker is not None and train_data is not None and settings.ranker_eval_examples:
@@ -241,13 +246,19 @@ def _models(source: ReplaySource, settings: ReplaySettings, split_ms: int, clock
     from phoenix.ranker.engine import RankerEngine
 
     data = TrainingData.collect(source.stream(), split_ms)
-    if settings.ranker_checkpoint:
+    if settings.ranker_engine is not None:
+        engine = settings.ranker_engine
+        notes.append(f"ranker: given in memory ({engine.version})")
+    elif settings.ranker_checkpoint:
         engine = RankerEngine.from_checkpoint(settings.ranker_checkpoint)
         notes.append(f"ranker: loaded checkpoint {settings.ranker_checkpoint}")
     else:
         engine, _, note = train_ranker(data, settings.seed, settings.budget)
         notes.append(note)
-    if settings.retrieval_checkpoint:
+    if settings.retrieval_model is not None:
+        model, version = settings.retrieval_model
+        notes.append(f"retrieval: given in memory ({version})")
+    elif settings.retrieval_checkpoint:
         from phoenix.retrieval.checkpoints import load_model
 
         model, version = load_model(settings.retrieval_checkpoint)
@@ -261,7 +272,8 @@ def _models(source: ReplaySource, settings: ReplaySettings, split_ms: int, clock
 
 
 async def _evaluate(session: Session, index: int, state: ReplayState, strategies: list[Strategy],
-                    weights: dict[str, float], oracle: OracleUtility | None) -> RequestRecord:
+                    weights: dict[str, float], oracle: OracleUtility | None,
+                    strategy_seconds: dict[str, float]) -> RequestRecord:
     now = session.start_ms
     if now > state.clock.now_ms:
         state.clock.now_ms = now
@@ -272,7 +284,9 @@ async def _evaluate(session: Session, index: int, state: ReplayState, strategies
     created = {p: snowflake_timestamp_ms(p) or 0 for p in session.actions}
     metrics, by_age, scores = {}, {}, {}
     for strategy in strategies:
+        t0 = time.perf_counter()
         served = await strategy.serve(session, now, index)
+        strategy_seconds[strategy.name] = strategy_seconds.get(strategy.name, 0.0) + time.perf_counter() - t0
         m = request_metrics(served, session, following, now, weights)
         if oracle is not None:
             m["oracle_utility"] = oracle(viewer, served, following, now)

@@ -14,6 +14,7 @@ from the wall clock, so retention, post ages and TTLs behave as they did at that
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import deque
 from collections.abc import Sequence
@@ -215,10 +216,12 @@ class InMemoryFeedState:
         entry = self._cache.get((viewer_id, variant))
         if entry is None or entry.expires_ms <= self.clock.now_ms:
             return []
-        return [PostCandidate.from_dict(p.to_dict()) for p in entry.posts]
+        return [dataclasses.replace(p) for p in entry.posts]
 
     async def cache_posts(self, viewer_id: int, variant: str, posts: Sequence[PostCandidate], ttl_s: int) -> None:
-        copies = [PostCandidate.from_dict(p.to_dict()) for p in posts]
+        # Shallow copies suffice: stages never mutate a candidate's dicts in place (the executor
+        # sets whole fields), and a deep JSON round trip per request dominated replay time.
+        copies = [dataclasses.replace(p) for p in posts]
         self._cache[(viewer_id, variant)] = _CacheEntry(copies, self.clock.now_ms + int(math.ceil(ttl_s * 1000)))
 
 
