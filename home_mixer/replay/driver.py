@@ -113,6 +113,7 @@ class RequestRecord:
     metrics: dict[str, dict[str, float]]  # strategy -> metric -> value
     recall_by_age: dict[str, dict[str, float]]  # strategy -> age bucket -> recall@35
     scores: dict[str, list[float]]  # strategy -> served scores (for distributions)
+    served: dict[str, list[int]] = field(default_factory=dict)  # strategy -> served post ids
 
 
 @dataclass
@@ -282,7 +283,7 @@ async def _evaluate(session: Session, index: int, state: ReplayState, strategies
     following = await state.user_state.following(viewer)
     history = len((await state.user_state.action_sequence(viewer, 1024)).user_actions)
     created = {p: snowflake_timestamp_ms(p) or 0 for p in session.actions}
-    metrics, by_age, scores = {}, {}, {}
+    metrics, by_age, scores, served_ids = {}, {}, {}, {}
     for strategy in strategies:
         t0 = time.perf_counter()
         served = await strategy.serve(session, now, index)
@@ -293,5 +294,6 @@ async def _evaluate(session: Session, index: int, state: ReplayState, strategies
         metrics[strategy.name] = m
         by_age[strategy.name] = recall_by_post_age(served, session, now, created)
         scores[strategy.name] = [s.score for s in served if s.score is not None]
+        served_ids[strategy.name] = [s.post_id for s in served]
     return RequestRecord(session.key, viewer, now, history, history_bucket(history), len(session.engaged),
-                         metrics, by_age, scores)
+                         metrics, by_age, scores, served_ids)

@@ -105,9 +105,10 @@ def scan_sessions(stream: Iterable[tuple[str, Message]]) -> SessionScan:
 
 def pick_request_points(
     sessions: list[Session], split_ms: int, max_requests: int | None, seed: int,
-    surfaces: frozenset[int] = frozenset({recsys_pb2.HOME_TIMELINE_RANKING}),
+    surfaces: frozenset[int] = frozenset({0, recsys_pb2.HOME_TIMELINE_RANKING}),
 ) -> list[Session]:
-    """Sessions in the replay window (start >= split) on the For You surface; with
+    """Sessions in the replay window (start >= split) on the For You surface (or with no surface
+    logged, 0); the chronological "Following" surface is left out. With
     ``max_requests`` a seeded uniform sample of them, in time order."""
     eligible = [s for s in sessions if s.start_ms >= split_ms and s.surface in surfaces]
     if max_requests is not None and len(eligible) > max_requests:
