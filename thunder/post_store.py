@@ -134,7 +134,7 @@ class PostStore:
         self.encoded.append(cols, flags)
         self.index.insert(cols["post_id"], rows)
         authors = self._author_indexes(cols["author_id"])
-        self._append_to_lists(rows, authors, flags)
+        self._append_to_lists(rows, authors, flags, cols["created_at"])
         return result
 
     def _author_indexes(self, author_ids: np.ndarray) -> np.ndarray:
@@ -156,7 +156,7 @@ class PostStore:
             dense = self.authors.get(author_ids)
         return dense
 
-    def _append_to_lists(self, rows: np.ndarray, authors: np.ndarray, flags: np.ndarray) -> None:
+    def _append_to_lists(self, rows: np.ndarray, authors: np.ndarray, flags: np.ndarray, created: np.ndarray) -> None:
         is_reply = (flags & IS_REPLY) != 0
         is_retweet = (flags & IS_RETWEET) != 0
         original = ~is_reply & ~is_retweet
@@ -167,7 +167,7 @@ class PostStore:
         video = ~is_reply & (((flags & HAS_VIDEO) != 0) | is_retweet)
         for name, mask in (("original", original), ("secondary", ~original), ("video", video)):
             lst = self.lists[name]
-            lst.append(authors[mask], rows[mask])
+            lst.append(authors[mask], rows[mask], created[mask])
             touched = np.unique(authors[mask])
             over = touched[lst.length[touched] > self.max_list_size]
             if len(over):
@@ -248,11 +248,12 @@ class PostStore:
             every_author = np.arange(self.n_authors)
             for name, old in list(self.lists.items()):
                 rows, group = old.all_entries(every_author)
+                bounds = old.all_bounds(every_author)
                 new_rows = remap[rows]
                 keep = new_rows >= 0
                 fresh = PostingLists(max(1024, int(keep.sum()) * 2))
                 fresh.ensure_authors(self.n_authors)
-                fresh.append(every_author[group[keep]], new_rows[keep])
+                fresh.append(every_author[group[keep]], new_rows[keep], bounds[keep])
                 self.lists[name] = fresh
 
     # -- reads ----------------------------------------------------------------------------------

@@ -7,8 +7,16 @@ power-of-two capacity; the holes it leaves are reclaimed by compacting the whole
 outweigh the live entries. Entries are post-table row numbers (int32, 4 bytes).
 
 Why one arena instead of a list object per author: a thousand followees' newest entries can
-then be gathered with one fancy-indexing expression instead of a thousand Python calls, which
-is what keeps a request at 1,000 followees under a millisecond.
+then be gathered with one fancy-indexing expression instead of a thousand Python calls.
+
+Time keys: a parallel int64 array ``keys`` holds, at every arena slot, ``off << 32 | upper``
+where ``upper`` is the largest ``created_at`` of the entries up to that slot (a running max,
+so it bounds every older entry even when a late event arrived out of order) and slots not in
+use hold ``upper = 2^32 - 1``. Segments are laid out in increasing ``off`` and never share one,
+so ``keys[:used]`` is sorted as a whole: one ``np.searchsorted`` answers "how many of this
+author's newest entries can be at least as new as t?" for a thousand authors at once. That is
+what lets a query look only at the few entries that can make the newest ``max_results``
+instead of every followee's whole window.
 """
 
 from __future__ import annotations
@@ -16,6 +24,9 @@ from __future__ import annotations
 import numpy as np
 
 _MIN_CAPACITY = 4
+_LOW = np.int64(0xFFFFFFFF)  # low 32 bits of a key: the time bound; this value marks a free slot
+NO_TIME = -1  # "no entry": older than any created_at
+_DEPTHS = 1 << np.arange(40, dtype=np.int64)  # 1, 2, 4, ...: probe depths of window_since
 
 
 def ranges(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -33,11 +44,18 @@ def _pow2_at_least(n: np.ndarray) -> np.ndarray:
     return (1 << np.ceil(np.log2(n)).astype(np.int64)).astype(np.int64)
 
 
+def _grouped_running_max(values: np.ndarray, group_rank: np.ndarray) -> np.ndarray:
+    """Running max of ``values`` (< 2^32) restarting at each group; groups are contiguous and
+    ``group_rank`` is non-decreasing, so putting it in the high bits keeps groups apart."""
+    return np.maximum.accumulate((group_rank << 32) | values) & _LOW
+
+
 class PostingLists:
     """One list per dense author index; batch append, pop-oldest and newest-first windows."""
 
     def __init__(self, arena_capacity: int = 1024) -> None:
         self.arena = np.zeros(arena_capacity, dtype=np.int32)
+        self.keys = np.zeros(arena_capacity, dtype=np.int64)  # off << 32 | running max created_at
         self.used = 0  # arena slots handed out
         self.live = 0  # entries currently in lists
         n = 0
@@ -48,7 +66,8 @@ class PostingLists:
 
     @property
     def nbytes(self) -> int:
-        return self.arena.nbytes + self.off.nbytes + self.head.nbytes + self.length.nbytes + self.cap.nbytes
+        return (self.arena.nbytes + self.keys.nbytes + self.off.nbytes + self.head.nbytes + self.length.nbytes
+                + self.cap.nbytes)
 
     def ensure_authors(self, n: int) -> None:
         """Make room for dense author indexes ``< n`` (new authors start empty)."""
@@ -63,21 +82,28 @@ class PostingLists:
             setattr(self, name, grown)
 
     # -- writes ---------------------------------------------------------------------------------
-    def append(self, authors: np.ndarray, rows: np.ndarray) -> None:
-        """Append ``rows[i]`` to the list of ``authors[i]``, keeping the batch order per author."""
+    def append(self, authors: np.ndarray, rows: np.ndarray, created: np.ndarray) -> None:
+        """Append ``rows[i]`` (created at ``created[i]``, seconds < 2^32) to the list of
+        ``authors[i]``, keeping the batch order per author."""
         if len(authors) == 0:
             return
         order = np.argsort(authors, kind="stable")
         a = authors[order]
         r = rows[order]
+        when = np.clip(np.asarray(created, dtype=np.int64)[order], 0, _LOW - 1)
         uniq, first, counts = np.unique(a, return_index=True, return_counts=True)
         rank = np.arange(len(a)) - np.repeat(first, counts)
         want = self.length[uniq].astype(np.int64) + counts
         fits = self.head[uniq] + want <= self.cap[uniq]
         if not fits.all():
             self._make_room(uniq[~fits], want[~fits], uniq, want)
-        pos = self.off[a] + self.head[a] + self.length[a] + rank
+        end = self.off[uniq] + self.head[uniq] + self.length[uniq]
+        prior = np.where(self.length[uniq] > 0, self.keys[np.maximum(end - 1, 0)] & _LOW, 0)
+        group_rank = np.repeat(np.arange(len(uniq), dtype=np.int64), counts)
+        upper = _grouped_running_max(np.maximum(when, np.repeat(prior, counts)), group_rank)
+        pos = np.repeat(end, counts) + rank
         self.arena[pos] = r
+        self.keys[pos] = (self.off[a] << 32) | upper
         self.length[uniq] += counts.astype(np.int32)
         self.live += len(a)
 
@@ -93,9 +119,22 @@ class PostingLists:
         self.head[authors] += counts.astype(np.int32)
         self.length[authors] -= counts.astype(np.int32)
         empty = authors[self.length[authors] == 0]
-        self.head[empty] = 0  # an emptied segment is reused from its start
+        self.head[empty] = 0  # an emptied segment is reused from its start ...
+        self._mark_free(self.off[empty], self.cap[empty].astype(np.int64))  # ... so its old keys go
         self.live -= len(popped)
         return popped
+
+    def _mark_free(self, offs: np.ndarray, caps: np.ndarray) -> None:
+        group, within = ranges(offs, caps)
+        self.keys[offs[group] + within] = (offs[group] << 32) | _LOW
+
+    def _move_live(self, authors: np.ndarray, new_off: np.ndarray, arena: np.ndarray, keys: np.ndarray) -> None:
+        """Copy each author's live entries to the start of its new segment (rewriting key offsets)."""
+        group, within = ranges(new_off, self.length[authors].astype(np.int64))
+        src = (self.off[authors] + self.head[authors])[group] + within
+        dst = new_off[group] + within
+        arena[dst] = self.arena[src]
+        keys[dst] = (new_off[group] << 32) | (self.keys[src] & _LOW)
 
     def _make_room(self, authors: np.ndarray, needed: np.ndarray, batch: np.ndarray, batch_want: np.ndarray) -> None:
         """Give ``authors`` segments of at least ``needed`` entries. When the arena is full and
@@ -106,14 +145,15 @@ class PostingLists:
             if self.used - self.live > self.live:
                 self._compact(batch, batch_want)
                 return
-            grown = np.zeros(max(len(self.arena) * 2, self.used + total), dtype=np.int32)
-            grown[: self.used] = self.arena[: self.used]
-            self.arena = grown
+            size = max(len(self.arena) * 2, self.used + total)
+            for name in ("arena", "keys"):
+                old = getattr(self, name)
+                grown = np.zeros(size, dtype=old.dtype)
+                grown[: self.used] = old[: self.used]
+                setattr(self, name, grown)
         new_off = self.used + np.cumsum(new_cap) - new_cap
-        length = self.length[authors].astype(np.int64)
-        group, within = ranges(new_off, length)
-        src = (self.off[authors] + self.head[authors])[group] + within
-        self.arena[new_off[group] + within] = self.arena[src]
+        self._mark_free(new_off, new_cap)
+        self._move_live(authors, new_off, self.arena, self.keys)
         self.off[authors] = new_off
         self.head[authors] = 0
         self.cap[authors] = new_cap.astype(np.int32)
@@ -128,10 +168,11 @@ class PostingLists:
         new_off = np.cumsum(new_cap) - new_cap
         used = int(new_cap.sum())
         arena = np.zeros(max(used * 2, 1024), dtype=np.int32)
-        length = self.length[authors].astype(np.int64)
-        group, within = ranges(new_off, length)
-        arena[new_off[group] + within] = self.arena[(self.off[authors] + self.head[authors])[group] + within]
-        self.arena = arena
+        keys = np.zeros(len(arena), dtype=np.int64)
+        group, within = ranges(new_off, new_cap)
+        keys[new_off[group] + within] = (new_off[group] << 32) | _LOW
+        self._move_live(authors, new_off, arena, keys)
+        self.arena, self.keys = arena, keys
         self.off[authors] = new_off
         self.head[authors] = 0
         self.cap[authors] = new_cap.astype(np.int32)
@@ -149,9 +190,53 @@ class PostingLists:
         group = np.repeat(np.arange(len(authors)), n)
         return self.arena[pos].astype(np.int64), group
 
+    def count_since(self, authors: np.ndarray, since: int) -> np.ndarray:
+        """Per author, how many newest entries have a time bound >= ``since``: every entry
+        created at or after ``since`` is among them (older positions are all older)."""
+        start = self.off[authors] + self.head[authors]
+        end = start + self.length[authors]
+        found = np.searchsorted(self.keys[: self.used], (self.off[authors] << 32) | max(int(since), 0))
+        return np.clip(end - np.maximum(found, start), 0, None)
+
+    def window_since(self, authors: np.ndarray, since: int, most: int) -> np.ndarray:
+        """Per author, a number of newest entries (at most ``most``) that holds every entry
+        created at or after ``since`` unless ``most`` cut it short; at most twice the exact count.
+
+        Cheaper than :meth:`count_since` for many authors and short windows: the time bounds at
+        depths 1, 2, 4, ... sit in the last few cache lines of each segment, where a binary search
+        over the whole arena would miss the cache at every step."""
+        length = self.length[authors].astype(np.int64)
+        depths = _DEPTHS[: int(np.searchsorted(_DEPTHS, most)) + 1]
+        end = self.off[authors] + self.head[authors] + length
+        pos = end[:, None] - depths[None, :]
+        reach = depths[None, :] <= length[:, None]
+        bounds = self.keys[np.where(reach, pos, 0)] & _LOW
+        n_new = np.count_nonzero(reach & (bounds >= since), axis=1)  # bounds fall with depth
+        window = np.where(n_new < len(depths), _DEPTHS[n_new] - 1, most)
+        return np.minimum(np.minimum(window, most), length)
+
+    def bound_after(self, authors: np.ndarray, skip: np.ndarray) -> np.ndarray:
+        """Latest possible created_at of an entry older than each author's newest ``skip``
+        (``NO_TIME`` when the list has no more entries)."""
+        length = self.length[authors].astype(np.int64)
+        more = skip < length
+        pos = self.off[authors] + self.head[authors] + length - skip - 1
+        return np.where(more, self.keys[np.where(more, pos, 0)] & _LOW, NO_TIME)
+
+    def time_bound(self, authors: np.ndarray, depth: np.ndarray) -> np.ndarray:
+        """Latest possible created_at of each author's ``depth``-th newest entry (depth >= 1)."""
+        pos = self.off[authors] + self.head[authors] + self.length[authors] - depth
+        return self.keys[np.maximum(pos, 0)] & _LOW
+
     def all_entries(self, authors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Every entry of each author's list, oldest first: (rows, index into ``authors``)."""
         length = self.length[authors].astype(np.int64)
         group, within = ranges(np.zeros(len(authors), dtype=np.int64), length)
         rows = self.arena[(self.off[authors] + self.head[authors])[group] + within].astype(np.int64)
         return rows, group
+
+    def all_bounds(self, authors: np.ndarray) -> np.ndarray:
+        """The time bound of every entry, aligned with :meth:`all_entries` (for rebuilding)."""
+        length = self.length[authors].astype(np.int64)
+        group, within = ranges(np.zeros(len(authors), dtype=np.int64), length)
+        return self.keys[(self.off[authors] + self.head[authors])[group] + within] & _LOW

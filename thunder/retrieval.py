@@ -3,9 +3,22 @@
 For every followed author, newest first: skip excluded ids, look at no more than 500 entries,
 drop posts that are gone (deleted / trimmed), drop reposts of the viewer's own posts, apply the
 reply rule to the secondary list, keep at most 50 originals + 30 secondary (or 100 videos);
-then sort everything by recency and truncate. The per-author loop of X becomes "gather the
-window of every author at once, filter with masks, rank within author with one cumulative
-count" so 1,000 followees cost a few numpy passes instead of 1,000 Python iterations.
+then sort everything by recency and truncate to ``max_results``.
+
+Doing exactly that for 1,000 followees touches ~100k list entries, yet only the ~1,500 newest
+can reach the answer. So the query works backwards from the answer:
+
+1. *Guess a time* ``since`` that the newest ``max_results`` kept posts will not reach past
+   (:func:`estimate_since`, from each author's posting rate over its newest capped entries).
+2. *First pass*: per author, only the entries whose time bound is at least ``since`` (one
+   ``searchsorted`` on the lists' time keys, see :mod:`thunder.posting_lists`), at most 1.5x the
+   cap; every rule is applied to exactly these entries, so the kept posts and their per-author
+   ranks are X's.
+3. *Completion*: with ``floor`` = created_at of the ``max_results``-th newest candidate, an
+   author can still contribute only if it kept fewer than its cap and its next older entry can
+   be at least ``floor`` new. Those few authors are rescanned from their newest entry down to
+   ``floor`` (or the 500-entry scan limit). Adding candidates only raises the floor, so the
+   result is then exact: the same posts as X's per-author loop, whatever the guess was.
 """
 
 from __future__ import annotations
@@ -19,8 +32,13 @@ from thunder import constants as c
 from thunder.light_posts import LightPosts
 from thunder.post_store import PostStore
 from thunder.post_table import ALIVE, HAS_VIDEO, INT_COLUMNS, IS_REPLY, IS_RETWEET
+from thunder.posting_lists import NO_TIME, PostingLists
 
 _BLOCKED = np.array(sorted(c.BLOCKED_AUTHOR_IDS), dtype=np.int64)
+# candidates aimed for by the first pass, relative to max_results: rules drop some posts, and a
+# short first pass costs a second one for many authors while a long one only costs a bigger gather
+_FIRST_PASS_MARGIN = 1.3
+_FIRST_WINDOW = 1.5  # first-pass window per author, relative to the author's cap
 
 
 @dataclass(frozen=True)
@@ -28,7 +46,7 @@ class InNetworkQuery:
     """A validated request (ids already truncated to X's input limits by :meth:`build`)."""
 
     user_id: int
-    following_ids: np.ndarray
+    following_ids: np.ndarray  # sorted, unique
     exclude_ids: np.ndarray
     max_results: int
     is_video_request: bool = False
@@ -44,17 +62,54 @@ class InNetworkQuery:
         return InNetworkQuery(int(user_id), np.unique(following), np.unique(exclude), int(max_results), is_video_request)
 
 
-def _rank_in_group(group: np.ndarray) -> np.ndarray:
-    """Position of each element within its run of equal ``group`` values (groups are contiguous)."""
-    n = len(group)
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    change = np.empty(n, dtype=bool)
-    change[0] = True
-    np.not_equal(group[1:], group[:-1], out=change[1:])
-    starts = np.flatnonzero(change)
-    counts = np.diff(np.append(starts, n))
-    return np.arange(n) - np.repeat(starts, counts)
+@dataclass(frozen=True)
+class ListRule:
+    """Which posting list a request reads and how many posts per author it keeps."""
+
+    name: str
+    cap: int
+
+
+_VIDEO_RULES = (ListRule("video", c.MAX_VIDEO_POSTS_PER_AUTHOR),)
+_POST_RULES = (ListRule("original", c.MAX_ORIGINAL_POSTS_PER_AUTHOR), ListRule("secondary", c.MAX_REPLY_POSTS_PER_AUTHOR))
+
+
+@dataclass
+class Kept:
+    """One pass over one list: kept rows newest first per author, their author positions, and
+    per author how many entries were looked at and how many kept."""
+
+    rows: np.ndarray
+    group: np.ndarray
+    window: np.ndarray
+    kept: np.ndarray
+
+
+def rank_in_group(group: np.ndarray, n_groups: int) -> np.ndarray:
+    """Position of each element within its run of equal ``group`` values (groups are contiguous
+    and ascending)."""
+    counts = np.bincount(group, minlength=n_groups)
+    return np.arange(len(group)) - (np.cumsum(counts) - counts)[group]
+
+
+def estimate_since(now: int, depth: np.ndarray, bound: np.ndarray, target: float) -> int:
+    """A time after which about ``target`` posts are expected, NO_TIME when that is everything.
+
+    Each (author, list) is modelled as posting its newest ``depth`` entries (at most its cap)
+    evenly since ``bound``: it contributes ``depth * min(s / span, 1)`` posts in the last ``s``
+    seconds. The sum is piecewise linear in ``s``; solve it at the span breakpoints."""
+    live = depth > 0
+    depth, span = depth[live].astype(np.float64), np.maximum(now - bound[live], 1).astype(np.float64)
+    if depth.sum() <= target:
+        return NO_TIME
+    order = np.argsort(span)
+    depth, span = depth[order], span[order]
+    rate = depth / span
+    below = np.cumsum(depth)  # posts of the authors whose whole span fits in s
+    still = rate.sum() - np.cumsum(rate)  # rate of the others
+    j = int(np.searchsorted(below + span * still, target))
+    s = target / rate.sum() if j == 0 else (target - below[j - 1]) / still[j - 1]
+    return int(now - np.ceil(s))
 
 
 class InNetworkRetriever:
@@ -75,87 +130,82 @@ class InNetworkRetriever:
             self._excluded[excluded_rows] = True
             try:
                 authors = store.dense_authors(q.following_ids)
-                scan = c.MAX_TINY_POSTS_PER_USER_SCAN + len(excluded_rows)
-                if q.is_video_request:
-                    parts = [self._per_author(q, "video", authors, scan, c.MAX_VIDEO_POSTS_PER_AUTHOR, None)]
-                else:
-                    originals = self._per_author(q, "original", authors, scan, c.MAX_ORIGINAL_POSTS_PER_AUTHOR, None)
-                    floor = self._recency_floor(originals, q.max_results)
-                    parts = [originals,
-                             self._per_author(q, "secondary", authors, scan, c.MAX_REPLY_POSTS_PER_AUTHOR, floor)]
+                rows = self._candidates(q, authors, len(excluded_rows))
             finally:
                 self._excluded[excluded_rows] = False
-            rows = np.concatenate(parts)
-            created = table["created_at"][rows]
-            if len(rows) > q.max_results:
-                # only candidates at least as new as the max_results-th newest can make the cut
-                threshold = np.partition(created, len(rows) - q.max_results)[len(rows) - q.max_results]
-                newest = created >= threshold
-                rows, created = rows[newest], created[newest]
-            order = np.lexsort((table["post_id"][rows], created))[::-1][: q.max_results]
-            rows = rows[order]
+            rows = self._newest(rows, q.max_results)
             return LightPosts({name: table[name][rows] for name in INT_COLUMNS}, table.flags[rows],
                               store.encoded.gather(rows))
 
-    def _recency_floor(self, originals: np.ndarray, max_results: int) -> int | None:
-        """The ``max_results``-th newest kept original: the final answer holds ``max_results``
-        posts at least that new, so older secondary posts can never make the cut."""
-        if len(originals) < max_results:
-            return None
-        created = self.store.table["created_at"][originals]
+    def _newest(self, rows: np.ndarray, max_results: int) -> np.ndarray:
+        """The ``max_results`` newest rows by (created_at, post_id), newest first."""
+        table = self.store.table
+        created = table["created_at"][rows]
+        if len(rows) > max_results:
+            threshold = np.partition(created, len(rows) - max_results)[len(rows) - max_results]
+            newest = created >= threshold
+            rows, created = rows[newest], created[newest]
+        return rows[np.lexsort((table["post_id"][rows], created))[::-1][:max_results]]
+
+    def _candidates(self, q: InNetworkQuery, authors: np.ndarray, n_excluded: int) -> np.ndarray:
+        """Every kept row that can be among the newest ``max_results`` (a superset of them)."""
+        rules = _VIDEO_RULES if q.is_video_request else _POST_RULES
+        lists = [self.store.lists[rule.name] for rule in rules]
+        now = self.store._now()
+        depth = [np.minimum(lst.length[authors], rule.cap) for lst, rule in zip(lists, rules, strict=True)]
+        bound = [lst.time_bound(authors, d) for lst, d in zip(lists, depth, strict=True)]
+        since = estimate_since(now, np.concatenate(depth), np.concatenate(bound), _FIRST_PASS_MARGIN * q.max_results)
+        passes = []
+        for lst, rule in zip(lists, rules, strict=True):
+            most = int(rule.cap * _FIRST_WINDOW)
+            window = np.minimum(lst.length[authors], most) if since == NO_TIME else lst.window_since(authors, since, most)
+            passes.append(self._pass(q, rule, authors, window, scan_limited=False))
+        floor = self._floor(passes, q.max_results)
+        out = []
+        for lst, rule, first in zip(lists, rules, passes, strict=True):
+            beyond = lst.bound_after(authors, first.window)
+            short = np.flatnonzero((first.kept < rule.cap) & (beyond != NO_TIME) & (beyond >= floor))
+            if len(short) == 0:
+                out.append(first.rows)
+                continue
+            todo = authors[short]
+            span = lst.length[todo] if floor == NO_TIME else lst.count_since(todo, floor)
+            window = np.minimum(span, c.MAX_TINY_POSTS_PER_USER_SCAN + n_excluded)
+            again = self._pass(q, rule, todo, window, scan_limited=True)
+            redo = np.zeros(len(authors), dtype=bool)
+            redo[short] = True
+            out += [first.rows[~redo[first.group]], again.rows]
+        return np.concatenate(out)
+
+    def _floor(self, passes: list[Kept], max_results: int) -> int:
+        """created_at of the ``max_results``-th newest candidate, NO_TIME when there are fewer."""
+        created = self.store.table["created_at"][np.concatenate([p.rows for p in passes])]
+        if len(created) < max_results:
+            return NO_TIME
         return int(np.partition(created, len(created) - max_results)[len(created) - max_results])
 
-    def _per_author(self, q: InNetworkQuery, list_name: str, authors: np.ndarray, scan: int, cap: int,
-                    floor: int | None) -> np.ndarray:
-        """X's per-author loop. Most authors fill their cap from their newest ``cap + cap // 2``
-        entries, so look at that window first and rescan only the authors it left short whose
-        window did not already reach posts older than ``floor``."""
-        first_window = min(scan, cap + cap // 2)
-        rows, group, oldest_seen = self._window(q, list_name, authors, first_window, cap, floor)
-        if scan <= first_window or len(authors) == 0:
-            return rows
-        kept = np.bincount(group, minlength=len(authors))
-        lengths = self.store.lists[list_name].length[authors]
-        short = (kept < cap) & (lengths > first_window)
-        if floor is not None:
-            short &= oldest_seen >= floor
-        short = np.flatnonzero(short)
-        if len(short) == 0:
-            return rows
-        again, _, _ = self._window(q, list_name, authors[short], scan, cap, floor)
-        return np.concatenate([rows[~np.isin(group, short)], again])
-
-    def _window(self, q: InNetworkQuery, list_name: str, authors: np.ndarray, scan: int, cap: int,
-                floor: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Kept rows of each author's newest ``scan`` entries: (rows, author position, created_at
-        of the oldest entry looked at per author). Lists are in created_at order per author
-        (X scans them newest-first on the same assumption), so entries older than ``floor``
-        only ever follow the ones that can still be served and are dropped before the costly rules."""
+    def _pass(self, q: InNetworkQuery, rule: ListRule, authors: np.ndarray, window: np.ndarray,
+              scan_limited: bool) -> Kept:
+        """X's per-author loop over each author's newest ``window`` entries."""
         store = self.store
         table = store.table
-        rows, group = store.lists[list_name].newest(authors, scan)
-        oldest_seen = np.full(len(authors), np.iinfo(np.int64).max)
-        if floor is not None and len(rows):
-            last = np.flatnonzero(np.append(group[1:] != group[:-1], True))
-            oldest_seen[group[last]] = table["created_at"][rows[last]]
+        rows, group = store.lists[rule.name].newest(authors, window)
         keep = ~self._excluded[rows]
-        if floor is not None:
-            # ranks count from the newest entry, so dropping the old tail changes no kept rank
-            keep &= table["created_at"][rows] >= floor
         rows, group = rows[keep], group[keep]
         flags = table.flags[rows]
         keep = (flags & ALIVE) != 0
-        if scan > c.MAX_TINY_POSTS_PER_USER_SCAN:
-            keep &= _rank_in_group(group) < c.MAX_TINY_POSTS_PER_USER_SCAN
-        if list_name != "original":  # originals are never reposts or replies
+        if scan_limited:
+            keep &= rank_in_group(group, len(authors)) < c.MAX_TINY_POSTS_PER_USER_SCAN
+        if rule.name != "original":  # originals are never reposts or replies
             keep &= ~(((flags & IS_RETWEET) != 0) & (table["source_user_id"][rows] == q.user_id))
-        if list_name == "secondary":
+        if rule.name == "secondary":
             keep &= self._reply_rule(q, rows, flags)
-        elif list_name == "video":
+        elif rule.name == "video":
             keep &= self._repost_has_video(rows, flags)
         rows, group = rows[keep], group[keep]
-        first = _rank_in_group(group) < cap
-        return rows[first], group[first], oldest_seen
+        first = rank_in_group(group, len(authors)) < rule.cap
+        rows, group = rows[first], group[first]
+        return Kept(rows, group, window, np.bincount(group, minlength=len(authors)))
 
     def _repost_has_video(self, rows: np.ndarray, flags: np.ndarray) -> np.ndarray:
         """A repost is video-eligible when its source is stored, is not a reply and has video."""
@@ -181,7 +231,17 @@ class InNetworkRetriever:
             found
             & (parent_reply_to != 0)
             & (parent_reply_to == table["conversation_id"][r])
-            & np.isin(table["in_reply_to_user_id"][r], q.following_ids)
+            & _is_followed(table["in_reply_to_user_id"][r], q.following_ids)
         )
         ok[replies] = parent_original | reply_to_root_reply
         return ok
+
+
+def _is_followed(user_ids: np.ndarray, following_sorted: np.ndarray) -> np.ndarray:
+    if len(following_sorted) == 0:
+        return np.zeros(len(user_ids), dtype=bool)
+    at = np.minimum(np.searchsorted(following_sorted, user_ids), len(following_sorted) - 1)
+    return following_sorted[at] == user_ids
+
+
+__all__ = ["InNetworkQuery", "InNetworkRetriever", "PostingLists", "estimate_since", "rank_in_group"]
