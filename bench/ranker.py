@@ -26,6 +26,7 @@ from phoenix.ranker.engine import RankerEngine, ScoreRequest
 from phoenix.ranker.examples import Example
 from phoenix.ranker.features import CandidateItem, HistoryItem, UserContext, build_batch
 from phoenix.ranker.model import PhoenixRanker
+from phoenix.ranker.server import default_threads
 from phoenix.ranker.train import TrainConfig, train
 
 NOW = 1_760_000_000_000
@@ -72,7 +73,9 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench ranker")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (< 60 s)")
     parser.add_argument("--record", action="store_true", help="write bench/results/ranker.json")
-    parser.add_argument("--threads", type=int, default=min(os.cpu_count() or 1, 2))
+    parser.add_argument(
+        "--threads", type=int, default=default_threads(), help="torch threads (default: half the cores)"
+    )
     parser.add_argument(
         "--quality", default="", help="also train on this synthetic-world preset and report AUC vs oracle"
     )

@@ -22,7 +22,7 @@ def register(groups) -> None:  # noqa: ANN001 - infra.cli.CliGroups
         address: str = typer.Option("", help="host:port (default RANKER_ADDR)"),  # noqa: B008
         device: str = typer.Option("cpu", help="cpu or cuda[:N]"),  # noqa: B008
         chunk_size: int = typer.Option(512, help="candidates per KV-cached chunk"),  # noqa: B008
-        threads: int = typer.Option(0, help="torch intra-op threads (0 = all cores)"),  # noqa: B008
+        threads: int = typer.Option(0, help="torch intra-op threads (0 = half the cores)"),  # noqa: B008
         max_concurrent_rpcs: int = typer.Option(
             64, help="gRPC refuses calls beyond this with RESOURCE_EXHAUSTED"
         ),  # noqa: B008

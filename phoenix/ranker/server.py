@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 
 import grpc
@@ -104,10 +105,14 @@ async def serve(
     return handle, service
 
 
-def configure_torch_threads(threads: int | None = None) -> int:
-    """Use the machine's cores for intra-op parallelism (2 on the dev box), never more."""
-    import os
+def default_threads() -> int:
+    """Half the cores (1 on the 2-core dev box): the ranker shares the machine with Kafka, Redis and
+    the other services, and OpenMP intra-op threads degrade badly when cores are oversubscribed
+    (measured: 2 threads on a loaded 2-core box ran 10-30x slower than 1)."""
+    return max(1, (os.cpu_count() or 2) // 2)
 
-    n = threads or max(1, min(os.cpu_count() or 1, 8))
+
+def configure_torch_threads(threads: int | None = None) -> int:
+    n = threads or default_threads()
     torch.set_num_threads(n)
     return n
