@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import logging
+import os
+import pstats
 import statistics
 import time
 import uuid
@@ -67,7 +70,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-async def run(n_requests: int, n_debug: int, warmup: int) -> dict:
+async def run(n_requests: int, n_debug: int, warmup: int, profile: str | None = None) -> dict:
     n_viewers = warmup + n_requests + n_debug
     now_ms = int(time.time() * 1000)
     with EmbeddedServices.start() as svc:
@@ -81,6 +84,10 @@ async def run(n_requests: int, n_debug: int, warmup: int) -> dict:
             for _ in range(warmup):
                 await stack.client.get_feed(next(viewers), timeout_s=30)
             latencies, sizes, retrieved, degraded = [], [], [], 0
+            profiler = cProfile.Profile() if profile else None
+            load_before = os.getloadavg()
+            if profiler is not None:
+                profiler.enable()
             t0 = time.perf_counter()
             for _ in range(n_requests):
                 s = time.perf_counter()
@@ -90,6 +97,11 @@ async def run(n_requests: int, n_debug: int, warmup: int) -> dict:
                 retrieved.append(feed.retrieved_count)
                 degraded += bool(feed.degraded)
             wall = time.perf_counter() - t0
+            load_after = os.getloadavg()
+            if profiler is not None:
+                profiler.disable()
+                profiler.dump_stats(profile)
+                pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
             stage_ms: dict[str, list[float]] = {}
             for _ in range(n_debug):
                 feed = await stack.client.get_feed(next(viewers), debug=True, timeout_s=10)
@@ -109,6 +121,7 @@ async def run(n_requests: int, n_debug: int, warmup: int) -> dict:
         "degraded_requests": degraded,
         "stage_p50_ms": {k: round(statistics.median(v), 2) for k, v in stage_ms.items()},
         "setup_s": round(setup_s, 1),
+        "load_avg_1m": {"before": round(load_before[0], 2), "after": round(load_after[0], 2)},
         "target": {"p50_ms": 100, "p99_ms": 250},
     }
 
@@ -117,10 +130,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench feed", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer requests (within 60 s)")
     parser.add_argument("--record", action="store_true", help="write bench/results/feed.json")
+    parser.add_argument("--profile", metavar="FILE",
+                        help="cProfile the timed requests (main thread: every asyncio service) into FILE")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     n_requests, n_debug, warmup = (30, 5, 3) if args.quick else (200, 20, 5)
-    result = asyncio.run(run(n_requests, n_debug, warmup))
+    result = asyncio.run(run(n_requests, n_debug, warmup, args.profile))
     result["quick"] = args.quick
     emit("feed", result, record=args.record)
     return 0

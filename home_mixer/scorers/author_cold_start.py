@@ -10,7 +10,6 @@ Requests with no post at rank ``slot`` get no boost.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -59,7 +58,7 @@ class AuthorColdStartScorer(BaseStage):
             c = candidates[i]
             if self.eligible(c, rank, nonzero):
                 boosted = max(c.score, target)
-                exp = dataclasses.replace(c.explanation, cold_start_score=boosted, final_score=boosted)
+                exp = c.explanation.evolve(cold_start_score=boosted, final_score=boosted)
                 out[i] = {"score": boosted, "explanation": exp}
                 break
         return out

@@ -8,7 +8,6 @@ alone (the fallback orders them).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -39,7 +38,7 @@ class AuthorDiversityScorer(BaseStage):
             per_author[c.author_id] = k + 1
             m = diversity_multiplier(k, self.decay, self.floor)
             new = c.score * m
-            exp = dataclasses.replace(c.explanation, author_diversity_multiplier=m, final_score=new)
+            exp = c.explanation.evolve(author_diversity_multiplier=m, final_score=new)
             out[i] = {"score": new, "explanation": exp}
         return out
 

@@ -6,7 +6,6 @@ a followed account's reply or repost shows content the viewer did not choose to 
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,7 +32,7 @@ class OONScorer(BaseStage):
                 out.append(None)
                 continue
             new = c.score * self.factor
-            out.append({"score": new, "explanation": dataclasses.replace(c.explanation, oon_multiplier=self.factor, final_score=new)})
+            out.append({"score": new, "explanation": c.explanation.evolve(oon_multiplier=self.factor, final_score=new)})
         return out
 
 

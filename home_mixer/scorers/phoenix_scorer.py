@@ -9,7 +9,6 @@ prediction of 0 (reference §1.2: failure -> scores left unset).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -86,7 +85,7 @@ class PhoenixScorer(BaseStage):
                 "predicted_dwell_s": None if d is None else float(d),
                 "model_version": version,
                 "last_scored_at_ms": query.now_ms,
-                "explanation": dataclasses.replace(c.explanation, scored=True, predicted_dwell_s=d),
+                "explanation": c.explanation.evolve(scored=True, predicted_dwell_s=d),
             })
         return out
 

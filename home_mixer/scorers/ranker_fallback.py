@@ -14,7 +14,6 @@ with ``freshness = 1 - age / max_age`` in [0, 1]. Each such candidate is flagged
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -45,7 +44,7 @@ class RankerFallbackScorer(BaseStage):
                 out.append(None)
                 continue
             s = self.fallback_score(query, c)
-            exp = dataclasses.replace(c.explanation, scored=False, final_score=s, note=FALLBACK_NOTE)
+            exp = c.explanation.evolve(scored=False, final_score=s, note=FALLBACK_NOTE)
             out.append({"score": s, "ranking_fallback": True, "explanation": exp})
         return out
 

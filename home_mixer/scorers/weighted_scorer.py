@@ -11,7 +11,6 @@ use the BASE weights.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -53,37 +52,52 @@ class WeightedScorer(BaseStage):
         self.vqv_cutoff = vqv_viewer_follower_cutoff
         self.post_unexplored_in_network_only = post_unexplored_in_network_only
         self.offset = offset
+        self._tables: dict[tuple[bool, bool, bool], tuple[tuple[str, float], ...]] = {}
 
     def candidate_weights(self, query: FeedQuery, c: PostCandidate) -> dict[str, float]:
         """The base weights with this candidate's rules applied."""
-        w = dict(self.weights)
-        if c.is_mutual_follow and not c.is_repost:
-            w["reply"] = w["reply"] + self.reply_boost
+        return dict(self._weight_table(query, c))
+
+    def _weight_table(self, query: FeedQuery, c: PostCandidate) -> tuple[tuple[str, float], ...]:
+        """The candidate's (action, weight) pairs. The three rules give at most 8 variants,
+        built once per scorer and shared by every candidate (no per-candidate dict copy)."""
+        boost = bool(c.is_mutual_follow and not c.is_repost)
         video_ok = (c.min_video_duration_ms or 0) > self.min_video_duration_ms
-        if not (video_ok and (query.viewer_followers_count or 0) < self.vqv_cutoff):
-            w["vqv"] = 0.0
-        if self.post_unexplored_in_network_only and not c.in_network:
-            w["post_unexplored"] = 0.0
-        return w
+        vqv = video_ok and (query.viewer_followers_count or 0) < self.vqv_cutoff
+        unexplored = not (self.post_unexplored_in_network_only and not c.in_network)
+        key = (boost, vqv, unexplored)
+        table = self._tables.get(key)
+        if table is None:
+            w = dict(self.weights)
+            if boost:
+                w["reply"] = w["reply"] + self.reply_boost
+            if not vqv:
+                w["vqv"] = 0.0
+            if not unexplored:
+                w["post_unexplored"] = 0.0
+            table = self._tables[key] = tuple(w.items())
+        return table
 
     def explain(self, query: FeedQuery, c: PostCandidate) -> ScoreExplanation:
         """The full weighted-score breakdown of one scored candidate."""
-        assert c.phoenix_scores is not None
+        scores = c.phoenix_scores
+        assert scores is not None
         terms = []
         pos = neg = 0.0
-        for action, weight in self.candidate_weights(query, c).items():
-            p = float(c.phoenix_scores.get(action, 0.0))
-            contribution = p * weight
+        get = scores.get
+        make_term = ActionTerm._make  # tuple.__new__ directly: skips the generated __new__'s call
+        for action, weight in self._weight_table(query, c):
+            p = float(get(action, 0.0))
             if weight == 0.0 and p == 0.0:
                 continue
-            terms.append(ActionTerm(action, p, weight, contribution))
+            contribution = p * weight
+            terms.append(make_term((action, p, weight, contribution)))
             if contribution > 0:
                 pos += contribution
             else:
-                neg += -contribution
+                neg -= contribution
         weighted = apply_offset(pos - neg, self.negative_sum, self.total_sum, self.offset)
-        return dataclasses.replace(
-            c.explanation,
+        return c.explanation.evolve(
             terms=tuple(terms),
             positive_sum=pos,
             negative_sum=neg,
@@ -97,7 +111,7 @@ class WeightedScorer(BaseStage):
         out: list[dict[str, Any]] = []
         for c in candidates:
             if c.phoenix_scores is None:
-                exp = dataclasses.replace(c.explanation, scored=False, weighted_score=None, final_score=None)
+                exp = c.explanation.evolve(scored=False, weighted_score=None, final_score=None)
                 out.append({"weighted_score": None, "score": None, "explanation": exp})
                 continue
             exp = self.explain(query, c)
