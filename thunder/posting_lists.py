@@ -21,6 +21,8 @@ instead of every followee's whole window.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 _MIN_CAPACITY = 4
@@ -42,6 +44,16 @@ def ranges(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndar
 def _pow2_at_least(n: np.ndarray) -> np.ndarray:
     n = np.maximum(np.asarray(n, dtype=np.int64), _MIN_CAPACITY)
     return (1 << np.ceil(np.log2(n)).astype(np.int64)).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class Segments:
+    """Where some authors' lists live right now (computed once per query and list)."""
+
+    off: np.ndarray
+    start: np.ndarray  # first live slot (oldest entry)
+    end: np.ndarray  # one past the newest entry
+    length: np.ndarray
 
 
 def _grouped_running_max(values: np.ndarray, group_rank: np.ndarray) -> np.ndarray:
@@ -179,6 +191,46 @@ class PostingLists:
         self.used = used
 
     # -- reads ----------------------------------------------------------------------------------
+    def segments(self, authors: np.ndarray) -> Segments:
+        off = self.off[authors]
+        start = off + self.head[authors]
+        length = self.length[authors].astype(np.int64)
+        return Segments(off, start, start + length, length)
+
+    def newest_in(self, seg: Segments, window: np.ndarray) -> np.ndarray:
+        """Each author's newest ``window`` entries (<= length), newest first, authors in order."""
+        first = np.cumsum(window) - window
+        return self.arena[np.repeat(seg.end - 1 + first, window) - np.arange(int(first[-1] + window[-1]) if len(window) else 0)]
+
+    def probe_keys(self, seg: Segments, most: int) -> np.ndarray:
+        """Time keys at depths 1, 2, 4, ... (up to the one below ``most``) of each list: the
+        input of :meth:`window_from_probe` (these sit in the last cache lines of each segment,
+        where a binary search over the whole arena would miss the cache at every step)."""
+        depths = _DEPTHS[: max(1, int(np.searchsorted(_DEPTHS, most, side="right")))]
+        return self.keys[np.maximum(seg.end[:, None] - depths[None, :], 0)]
+
+    @staticmethod
+    def window_from_probe(seg: Segments, probe: np.ndarray, since: int, most: int) -> np.ndarray:
+        """A number of newest entries (<= ``most``) holding every entry created at or after
+        ``since`` unless ``most`` cut it short; at most twice the exact count. Keys of other
+        segments or of popped slots can only over-count, and the length clips that."""
+        hits = np.count_nonzero(probe >= ((seg.off << 32) | max(int(since), 0))[:, None], axis=1)
+        return np.minimum(np.minimum((1 << hits) - 1, most), seg.length)
+
+    def bound_at(self, seg: Segments, depth: np.ndarray) -> np.ndarray:
+        """Latest possible created_at of each author's ``depth``-th newest entry (1 <= depth <= length)."""
+        return self.keys[np.maximum(seg.end - depth, 0)] & _LOW
+
+    def bound_beyond(self, seg: Segments, window: np.ndarray) -> np.ndarray:
+        """Latest possible created_at of an entry older than the newest ``window`` (NO_TIME if none)."""
+        more = window < seg.length
+        return np.where(more, self.keys[np.where(more, seg.end - window - 1, 0)] & _LOW, NO_TIME)
+
+    def count_since_in(self, seg: Segments, since: int) -> np.ndarray:
+        """Exact :meth:`count_since` for a few authors (a binary search over the arena)."""
+        found = np.searchsorted(self.keys[: self.used], (seg.off << 32) | max(int(since), 0))
+        return np.clip(seg.end - np.maximum(found, seg.start), 0, None)
+
     def newest(self, authors: np.ndarray, limit: int | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Up to ``limit`` newest entries per author, newest first: (rows, index into ``authors``)."""
         length = self.length[authors]
@@ -189,44 +241,6 @@ class PostingLists:
         pos = np.repeat(last + first, n) - np.arange(int(first[-1] + n[-1]) if len(n) else 0)
         group = np.repeat(np.arange(len(authors)), n)
         return self.arena[pos].astype(np.int64), group
-
-    def count_since(self, authors: np.ndarray, since: int) -> np.ndarray:
-        """Per author, how many newest entries have a time bound >= ``since``: every entry
-        created at or after ``since`` is among them (older positions are all older)."""
-        start = self.off[authors] + self.head[authors]
-        end = start + self.length[authors]
-        found = np.searchsorted(self.keys[: self.used], (self.off[authors] << 32) | max(int(since), 0))
-        return np.clip(end - np.maximum(found, start), 0, None)
-
-    def window_since(self, authors: np.ndarray, since: int, most: int) -> np.ndarray:
-        """Per author, a number of newest entries (at most ``most``) that holds every entry
-        created at or after ``since`` unless ``most`` cut it short; at most twice the exact count.
-
-        Cheaper than :meth:`count_since` for many authors and short windows: the time bounds at
-        depths 1, 2, 4, ... sit in the last few cache lines of each segment, where a binary search
-        over the whole arena would miss the cache at every step."""
-        length = self.length[authors].astype(np.int64)
-        depths = _DEPTHS[: int(np.searchsorted(_DEPTHS, most)) + 1]
-        end = self.off[authors] + self.head[authors] + length
-        pos = end[:, None] - depths[None, :]
-        reach = depths[None, :] <= length[:, None]
-        bounds = self.keys[np.where(reach, pos, 0)] & _LOW
-        n_new = np.count_nonzero(reach & (bounds >= since), axis=1)  # bounds fall with depth
-        window = np.where(n_new < len(depths), _DEPTHS[n_new] - 1, most)
-        return np.minimum(np.minimum(window, most), length)
-
-    def bound_after(self, authors: np.ndarray, skip: np.ndarray) -> np.ndarray:
-        """Latest possible created_at of an entry older than each author's newest ``skip``
-        (``NO_TIME`` when the list has no more entries)."""
-        length = self.length[authors].astype(np.int64)
-        more = skip < length
-        pos = self.off[authors] + self.head[authors] + length - skip - 1
-        return np.where(more, self.keys[np.where(more, pos, 0)] & _LOW, NO_TIME)
-
-    def time_bound(self, authors: np.ndarray, depth: np.ndarray) -> np.ndarray:
-        """Latest possible created_at of each author's ``depth``-th newest entry (depth >= 1)."""
-        pos = self.off[authors] + self.head[authors] + self.length[authors] - depth
-        return self.keys[np.maximum(pos, 0)] & _LOW
 
     def all_entries(self, authors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Every entry of each author's list, oldest first: (rows, index into ``authors``)."""

@@ -31,8 +31,8 @@ import numpy as np
 from thunder import constants as c
 from thunder.light_posts import LightPosts
 from thunder.post_store import PostStore
-from thunder.post_table import ALIVE, HAS_VIDEO, INT_COLUMNS, IS_REPLY, IS_RETWEET
-from thunder.posting_lists import NO_TIME, PostingLists
+from thunder.post_table import ALIVE, EXCLUDED, HAS_VIDEO, INT_COLUMNS, IS_REPLY, IS_RETWEET
+from thunder.posting_lists import NO_TIME, PostingLists, Segments
 
 _BLOCKED = np.array(sorted(c.BLOCKED_AUTHOR_IDS), dtype=np.int64)
 # candidates aimed for by the first pass, relative to max_results: rules drop some posts, and a
@@ -76,8 +76,8 @@ _POST_RULES = (ListRule("original", c.MAX_ORIGINAL_POSTS_PER_AUTHOR), ListRule("
 
 @dataclass
 class Kept:
-    """One pass over one list: kept rows newest first per author, their author positions, and
-    per author how many entries were looked at and how many kept."""
+    """One pass: kept rows (newest first per group), their group, and per group how many
+    entries were looked at and how many kept. Group ``i * n + j`` is list ``i``, author ``j``."""
 
     rows: np.ndarray
     group: np.ndarray
@@ -98,12 +98,11 @@ def estimate_since(now: int, depth: np.ndarray, bound: np.ndarray, target: float
     Each (author, list) is modelled as posting its newest ``depth`` entries (at most its cap)
     evenly since ``bound``: it contributes ``depth * min(s / span, 1)`` posts in the last ``s``
     seconds. The sum is piecewise linear in ``s``; solve it at the span breakpoints."""
-    live = depth > 0
-    depth, span = depth[live].astype(np.float64), np.maximum(now - bound[live], 1).astype(np.float64)
     if depth.sum() <= target:
         return NO_TIME
+    span = np.maximum(now - bound, 1).astype(np.float64)
     order = np.argsort(span)
-    depth, span = depth[order], span[order]
+    depth, span = depth[order].astype(np.float64), span[order]
     rate = depth / span
     below = np.cumsum(depth)  # posts of the authors whose whole span fits in s
     still = rate.sum() - np.cumsum(rate)  # rate of the others
@@ -113,28 +112,28 @@ def estimate_since(now: int, depth: np.ndarray, bound: np.ndarray, target: float
 
 
 class InNetworkRetriever:
-    """Runs queries against one store (keeps a reusable scratch mask for excluded rows)."""
+    """Runs queries against one store."""
 
     def __init__(self, store: PostStore) -> None:
         self.store = store
-        self._excluded = np.zeros(0, dtype=bool)
 
     def query(self, q: InNetworkQuery) -> LightPosts:
         store = self.store
         with store.lock:
             table = store.table
-            if len(self._excluded) < table.capacity:
-                self._excluded = np.zeros(table.capacity, dtype=bool)
+            flags = table.flags
             excluded_rows = store.rows_of(q.exclude_ids)
             excluded_rows = excluded_rows[excluded_rows >= 0]
-            self._excluded[excluded_rows] = True
+            # marked in the row flags for the duration of the query (under the store lock): the
+            # pass then reads "served and not excluded" from one gather
+            flags[excluded_rows] |= EXCLUDED
             try:
                 authors = store.dense_authors(q.following_ids)
                 rows = self._candidates(q, authors, len(excluded_rows))
             finally:
-                self._excluded[excluded_rows] = False
+                flags[excluded_rows] &= ~EXCLUDED
             rows = self._newest(rows, q.max_results)
-            return LightPosts({name: table[name][rows] for name in INT_COLUMNS}, table.flags[rows],
+            return LightPosts({name: table[name][rows] for name in INT_COLUMNS}, flags[rows],
                               store.encoded.gather(rows))
 
     def _newest(self, rows: np.ndarray, max_results: int) -> np.ndarray:
@@ -151,61 +150,76 @@ class InNetworkRetriever:
         """Every kept row that can be among the newest ``max_results`` (a superset of them)."""
         rules = _VIDEO_RULES if q.is_video_request else _POST_RULES
         lists = [self.store.lists[rule.name] for rule in rules]
-        now = self.store._now()
-        depth = [np.minimum(lst.length[authors], rule.cap) for lst, rule in zip(lists, rules, strict=True)]
-        bound = [lst.time_bound(authors, d) for lst, d in zip(lists, depth, strict=True)]
-        since = estimate_since(now, np.concatenate(depth), np.concatenate(bound), _FIRST_PASS_MARGIN * q.max_results)
-        passes = []
-        for lst, rule in zip(lists, rules, strict=True):
-            most = int(rule.cap * _FIRST_WINDOW)
-            window = np.minimum(lst.length[authors], most) if since == NO_TIME else lst.window_since(authors, since, most)
-            passes.append(self._pass(q, rule, authors, window, scan_limited=False))
-        floor = self._floor(passes, q.max_results)
-        out = []
-        for lst, rule, first in zip(lists, rules, passes, strict=True):
-            beyond = lst.bound_after(authors, first.window)
-            short = np.flatnonzero((first.kept < rule.cap) & (beyond != NO_TIME) & (beyond >= floor))
+        segs = [lst.segments(authors) for lst in lists]
+        firsts = [int(rule.cap * _FIRST_WINDOW) for rule in rules]
+        depth = [np.minimum(seg.length, rule.cap) for seg, rule in zip(segs, rules, strict=True)]
+        bound = [lst.bound_at(seg, d) for lst, seg, d in zip(lists, segs, depth, strict=True)]
+        since = estimate_since(self.store._now(), np.concatenate(depth), np.concatenate(bound),
+                               _FIRST_PASS_MARGIN * q.max_results)
+        if since == NO_TIME:
+            windows = [np.minimum(seg.length, most) for seg, most in zip(segs, firsts, strict=True)]
+        else:
+            windows = [lst.window_from_probe(seg, lst.probe_keys(seg, most), since, most)
+                       for lst, seg, most in zip(lists, segs, firsts, strict=True)]
+        first = self._pass(q, rules, lists, segs, windows, scan_limited=False)
+        floor = self._floor(first.rows, q.max_results)
+        n = len(authors)
+        redo = np.zeros(len(rules) * n, dtype=bool)
+        todo_segs, todo_windows, todo_rules, todo_lists = [], [], [], []
+        for i, (lst, rule, seg) in enumerate(zip(lists, rules, segs, strict=True)):
+            window = windows[i]
+            beyond = lst.bound_beyond(seg, window)
+            short = np.flatnonzero((first.kept[i * n:(i + 1) * n] < rule.cap) & (beyond != NO_TIME) & (beyond >= floor))
             if len(short) == 0:
-                out.append(first.rows)
                 continue
-            todo = authors[short]
-            span = lst.length[todo] if floor == NO_TIME else lst.count_since(todo, floor)
-            window = np.minimum(span, c.MAX_TINY_POSTS_PER_USER_SCAN + n_excluded)
-            again = self._pass(q, rule, todo, window, scan_limited=True)
-            redo = np.zeros(len(authors), dtype=bool)
-            redo[short] = True
-            out += [first.rows[~redo[first.group]], again.rows]
-        return np.concatenate(out)
+            redo[i * n + short] = True
+            sub = lst.segments(authors[short])
+            span = sub.length if floor == NO_TIME else lst.count_since_in(sub, floor)
+            todo_segs.append(sub)
+            todo_windows.append(np.minimum(span, c.MAX_TINY_POSTS_PER_USER_SCAN + n_excluded))
+            todo_rules.append(rule)
+            todo_lists.append(lst)
+        if not todo_segs:
+            return first.rows
+        again = self._pass(q, todo_rules, todo_lists, todo_segs, todo_windows, scan_limited=True)
+        return np.concatenate([first.rows[~redo[first.group]], again.rows])
 
-    def _floor(self, passes: list[Kept], max_results: int) -> int:
+    def _floor(self, rows: np.ndarray, max_results: int) -> int:
         """created_at of the ``max_results``-th newest candidate, NO_TIME when there are fewer."""
-        created = self.store.table["created_at"][np.concatenate([p.rows for p in passes])]
-        if len(created) < max_results:
+        if len(rows) < max_results:
             return NO_TIME
+        created = self.store.table["created_at"][rows]
         return int(np.partition(created, len(created) - max_results)[len(created) - max_results])
 
-    def _pass(self, q: InNetworkQuery, rule: ListRule, authors: np.ndarray, window: np.ndarray,
-              scan_limited: bool) -> Kept:
-        """X's per-author loop over each author's newest ``window`` entries."""
-        store = self.store
-        table = store.table
-        rows, group = store.lists[rule.name].newest(authors, window)
-        keep = ~self._excluded[rows]
-        rows, group = rows[keep], group[keep]
+    def _pass(self, q: InNetworkQuery, rules: Sequence[ListRule], lists: Sequence[PostingLists],
+              segs: Sequence[Segments], windows: Sequence[np.ndarray], scan_limited: bool) -> Kept:
+        """X's per-author loop over each author's newest ``window`` entries of each list, all
+        lists at once (the rules need no list name: only secondary entries are replies, only
+        secondary and video entries are reposts)."""
+        table = self.store.table
+        window = np.concatenate(windows)
+        rows = np.concatenate([lst.newest_in(seg, w) for lst, seg, w in zip(lists, segs, windows, strict=True)])
+        n_groups = len(window)
+        group = np.repeat(np.arange(n_groups), window)
+        caps = np.repeat([rule.cap for rule in rules], [len(w) for w in windows])
         flags = table.flags[rows]
-        keep = (flags & ALIVE) != 0
         if scan_limited:
-            keep &= rank_in_group(group, len(authors)) < c.MAX_TINY_POSTS_PER_USER_SCAN
-        if rule.name != "original":  # originals are never reposts or replies
-            keep &= ~(((flags & IS_RETWEET) != 0) & (table["source_user_id"][rows] == q.user_id))
-        if rule.name == "secondary":
-            keep &= self._reply_rule(q, rows, flags)
-        elif rule.name == "video":
+            looked = (flags & EXCLUDED) == 0
+            rows, group, flags = rows[looked], group[looked], flags[looked]
+            keep = rank_in_group(group, n_groups) < c.MAX_TINY_POSTS_PER_USER_SCAN
+            keep &= (flags & ALIVE) != 0
+        else:  # windows are far below the scan limit
+            keep = (flags & (ALIVE | EXCLUDED)) == ALIVE
+        reposts = (flags & IS_RETWEET) != 0
+        if reposts.any():
+            keep &= ~(reposts & (table["source_user_id"][rows] == q.user_id))
+        keep &= self._reply_rule(q, rows, flags)
+        if q.is_video_request:
             keep &= self._repost_has_video(rows, flags)
         rows, group = rows[keep], group[keep]
-        first = rank_in_group(group, len(authors)) < rule.cap
-        rows, group = rows[first], group[first]
-        return Kept(rows, group, window, np.bincount(group, minlength=len(authors)))
+        top = rank_in_group(group, n_groups) < caps[group]
+        rows, group = rows[top], group[top]
+        return Kept(rows, group, window, np.bincount(group, minlength=n_groups))
 
     def _repost_has_video(self, rows: np.ndarray, flags: np.ndarray) -> np.ndarray:
         """A repost is video-eligible when its source is stored, is not a reply and has video."""

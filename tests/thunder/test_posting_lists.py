@@ -45,8 +45,9 @@ def test_append_pop_and_newest_match_python_lists() -> None:
         assert rows[group == a].tolist() == model[a]
     assert lists.live == sum(len(v) for v in model.values())
     for since in (0, 1_200, 1_400, 1_590, 10_000):
-        counts = lists.count_since(everyone, since)
-        beyond = lists.bound_after(everyone, counts)
+        seg = lists.segments(everyone)
+        counts = lists.count_since_in(seg, since)
+        beyond = lists.bound_beyond(seg, counts)
         for a in range(50):
             newest_first = model[a][::-1]
             n = int(counts[a])
@@ -55,7 +56,7 @@ def test_append_pop_and_newest_match_python_lists() -> None:
                 assert beyond[a] >= max(created[r] for r in newest_first[n:]) and beyond[a] < since
             else:
                 assert beyond[a] == NO_TIME
-        windows = lists.window_since(everyone, since, 9)
+        windows = lists.window_from_probe(seg, lists.probe_keys(seg, 9), since, 9)
         for a in range(50):
             newest_first = model[a][::-1]
             w = int(windows[a])
