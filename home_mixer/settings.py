@@ -7,6 +7,8 @@ INVALID_ARGUMENT rather than silently truncated, so a client bug shows up at onc
 
 from __future__ import annotations
 
+import os
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -14,7 +16,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class HomeMixerSettings(BaseSettings):
     """Override with ``HOME_MIXER_PORT=...`` etc. or the ``foryou serve home-mixer`` options."""
 
-    model_config = SettingsConfigDict(env_prefix="HOME_MIXER_", extra="ignore")
+    # FORYOU_CONFIG names an env-style file with the same keys (read like infra.settings).
+    model_config = SettingsConfigDict(env_prefix="HOME_MIXER_", env_file=os.environ.get("FORYOU_CONFIG"), extra="ignore")
 
     host: str = "0.0.0.0"
     port: int = Field(default=9093, ge=0, description="gRPC port (0 = pick a free one)")
@@ -39,3 +42,6 @@ class HomeMixerSettings(BaseSettings):
         description="Redis for served history, impressions and the score cache (default: REDIS_URL)",
     )
     publish_served: bool = Field(default=True, description="publish the `served` event to Kafka")
+    tune_gc: bool = Field(
+        default=True, description="freeze start-up objects and raise GC thresholds when serving (gc_tuning.py)"
+    )

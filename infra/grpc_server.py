@@ -8,6 +8,7 @@ RESOURCE_EXHAUSTED beyond it), optional TLS, and a Prometheus metrics endpoint.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,8 +99,10 @@ def make_channel(address: str, settings: ConnectionSettings | None = None) -> gr
     return grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
 
 
-def start_metrics_server(port: int) -> None:
-    """Expose Prometheus metrics over HTTP on 127.0.0.1 (port 0 = disabled)."""
+def start_metrics_server(port: int, host: str | None = None) -> None:
+    """Expose Prometheus metrics over HTTP (port 0 = disabled). Loopback unless ``host`` or
+    ``METRICS_HOST`` says otherwise (containers set 0.0.0.0 so Prometheus can scrape them)."""
     if port:
-        start_http_server(port, addr="127.0.0.1")
-        log.info("metrics on http://127.0.0.1:%d/metrics", port)
+        host = host or os.environ.get("METRICS_HOST", "127.0.0.1")
+        start_http_server(port, addr=host)
+        log.info("metrics on http://%s:%d/metrics", host, port)

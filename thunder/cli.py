@@ -25,6 +25,7 @@ def _parse_partitions(text: str | None) -> list[int] | None:
 
 
 def serve_thunder(
+    host: str = typer.Option(None, help="bind address (default THUNDER_HOST or 0.0.0.0)"),
     port: int = typer.Option(None, help="gRPC port (default THUNDER_PORT or 9090)"),
     metrics_port: int = typer.Option(None, help="Prometheus port, 0 = off (default THUNDER_METRICS_PORT or 8080)"),
     bootstrap: str = typer.Option(None, help="Kafka bootstrap servers (default KAFKA_BOOTSTRAP_SERVERS)"),
@@ -38,7 +39,7 @@ def serve_thunder(
     from thunder.server import start_thunder
     from thunder.settings import ThunderSettings
 
-    overrides = {k: v for k, v in dict(port=port, metrics_port=metrics_port, retention_s=retention_s,
+    overrides = {k: v for k, v in dict(host=host, port=port, metrics_port=metrics_port, retention_s=retention_s,
                                       max_concurrent=max_concurrent, qps_limit=qps_limit,
                                       partitions=_parse_partitions(partitions)).items() if v is not None}
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -11,7 +13,8 @@ from thunder import constants as c
 class ThunderSettings(BaseSettings):
     """X's defaults; override with ``THUNDER_PORT=...`` etc. or the CLI options."""
 
-    model_config = SettingsConfigDict(env_prefix="THUNDER_", extra="ignore")
+    # FORYOU_CONFIG names an env-style file with the same keys (read like infra.settings).
+    model_config = SettingsConfigDict(env_prefix="THUNDER_", env_file=os.environ.get("FORYOU_CONFIG"), extra="ignore")
 
     port: int = Field(default=c.GRPC_PORT, description="gRPC port (0 = pick a free one)")
     host: str = "0.0.0.0"

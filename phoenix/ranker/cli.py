@@ -5,12 +5,33 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import signal
 from pathlib import Path
 
 import typer
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 log = logging.getLogger(__name__)
+
+
+class RankerServeSettings(BaseSettings):
+    """``RANKER_HOST`` / ``RANKER_PORT`` / ``RANKER_METRICS_PORT`` / ``RANKER_CHECKPOINT`` (also read
+    from the ``FORYOU_CONFIG`` file), so the service runs from its environment alone."""
+
+    model_config = SettingsConfigDict(env_prefix="RANKER_", env_file=os.environ.get("FORYOU_CONFIG"), extra="ignore")
+
+    host: str | None = None
+    port: int | None = Field(default=None, ge=0)
+    metrics_port: int = Field(default=0, ge=0)
+    checkpoint: str = ""
+
+
+def bind_address(host: str | None, port: int | None, fallback: str) -> str:
+    """``--host``/``--port`` win over the ``host:port`` fallback, each on its own."""
+    fb_host, _, fb_port = fallback.rpartition(":")
+    return f"{host or fb_host or '0.0.0.0'}:{fb_port if port is None else port}"
 
 
 def register(groups) -> None:  # noqa: ANN001 - infra.cli.CliGroups
@@ -19,7 +40,10 @@ def register(groups) -> None:  # noqa: ANN001 - infra.cli.CliGroups
         checkpoint: str = typer.Option(
             "", help="checkpoint directory (model.safetensors + config.json); empty = untrained default model"
         ),  # noqa: B008
-        address: str = typer.Option("", help="host:port (default RANKER_ADDR)"),  # noqa: B008
+        host: str = typer.Option(None, help="bind address (default RANKER_HOST, else the host of RANKER_ADDR)"),  # noqa: B008
+        port: int = typer.Option(None, help="gRPC port (default RANKER_PORT, else the port of RANKER_ADDR; 0 = free)"),  # noqa: B008
+        metrics_port: int = typer.Option(None, help="Prometheus port, 0 = off (default RANKER_METRICS_PORT or 0)"),  # noqa: B008
+        address: str = typer.Option("", hidden=True, help="old form of --host/--port: host:port"),  # noqa: B008
         device: str = typer.Option("cpu", help="cpu or cuda[:N]"),  # noqa: B008
         chunk_size: int = typer.Option(512, help="candidates per KV-cached chunk"),  # noqa: B008
         threads: int = typer.Option(0, help="torch intra-op threads (0 = half the cores)"),  # noqa: B008
@@ -29,19 +53,24 @@ def register(groups) -> None:  # noqa: ANN001 - infra.cli.CliGroups
         max_queued_candidates: int = typer.Option(50_000, help="queued candidates before RESOURCE_EXHAUSTED"),  # noqa: B008
     ) -> None:
         """Serve foryou.recsys.RecsysPredictor (PredictNextActions, ReloadModel)."""
+        from infra.grpc_server import start_metrics_server
         from infra.settings import connection_settings
         from phoenix.ranker.config import RankerConfig
         from phoenix.ranker.engine import RankerEngine
         from phoenix.ranker.model import PhoenixRanker
         from phoenix.ranker.server import configure_torch_threads, serve
 
+        env = RankerServeSettings()
+        checkpoint = checkpoint or env.checkpoint
         configure_torch_threads(threads or None)
         if checkpoint:
             engine = RankerEngine.from_checkpoint(checkpoint, device, chunk_size)
         else:
             log.warning("no --checkpoint: serving an UNTRAINED default ranker (scores are meaningless)")
             engine = RankerEngine(PhoenixRanker(RankerConfig()), "untrained", device, chunk_size)
-        addr = address or connection_settings().ranker_addr
+        addr = bind_address(host if host is not None else env.host, port if port is not None else env.port,
+                            address or connection_settings().ranker_addr)
+        start_metrics_server(metrics_port if metrics_port is not None else env.metrics_port)
 
         async def run() -> None:
             handle, service = await serve(

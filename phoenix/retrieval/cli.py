@@ -4,12 +4,34 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from pathlib import Path
 
 import typer
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 log = logging.getLogger(__name__)
+
+
+class RetrievalServeSettings(BaseSettings):
+    """``RETRIEVAL_HOST`` / ``RETRIEVAL_PORT`` / ``RETRIEVAL_METRICS_PORT`` / ``RETRIEVAL_CHECKPOINT`` (also
+    read from the ``FORYOU_CONFIG`` file), so the service runs from its environment alone."""
+
+    model_config = SettingsConfigDict(env_prefix="RETRIEVAL_", env_file=os.environ.get("FORYOU_CONFIG"),
+                                      extra="ignore")
+
+    host: str | None = None
+    port: int | None = Field(default=None, ge=0)
+    metrics_port: int = Field(default=0, ge=0)
+    checkpoint: str = ""
+
+
+def bind_address(host: str | None, port: int | None, fallback: str) -> str:
+    """``--host``/``--port`` win over the ``host:port`` fallback, each on its own."""
+    fb_host, _, fb_port = fallback.rpartition(":")
+    return f"{host or fb_host or '0.0.0.0'}:{fb_port if port is None else port}"
 
 
 def register(groups) -> None:  # noqa: ANN001 - infra.cli.CliGroups
@@ -70,14 +92,17 @@ def train_command(
 
 
 def serve_command(
-    checkpoint: Path = typer.Option(..., help="checkpoint directory written by `foryou train retrieval`"),  # noqa: B008
-    address: str = typer.Option(None, help="host:port (default RETRIEVAL_ADDR)"),
+    checkpoint: Path = typer.Option(None, help="checkpoint directory written by `foryou train retrieval` "  # noqa: B008
+                                    "(default RETRIEVAL_CHECKPOINT)"),
+    host: str = typer.Option(None, help="bind address (default RETRIEVAL_HOST, else the host of RETRIEVAL_ADDR)"),
+    port: int = typer.Option(None, help="gRPC port (default RETRIEVAL_PORT, else the port of RETRIEVAL_ADDR; 0 = free)"),
+    address: str = typer.Option(None, hidden=True, help="old form of --host/--port: host:port"),
     index_kind: str = typer.Option("flat", help="flat (exact), hnsw, ivf, torch or auto"),
     ivf_nprobe: int = typer.Option(8, min=1),
     hnsw_ef_search: int = typer.Option(1024, min=1),
     retention_s: int = typer.Option(172_800, min=1, help="posts older than this are not servable"),
     device: str = typer.Option("cpu"),
-    metrics_port: int = typer.Option(0, help="Prometheus port (0 = off)"),
+    metrics_port: int = typer.Option(None, help="Prometheus port, 0 = off (default RETRIEVAL_METRICS_PORT or 0)"),
 ) -> None:
     """Serve RecsysRetrievalPredictor over a live index fed from the posts topic."""
     from infra.embedded import EmbeddedServices
@@ -91,6 +116,11 @@ def serve_command(
     from phoenix.retrieval.server import serve
     from user_state.redis_state import RedisUserState
 
+    env = RetrievalServeSettings()
+    checkpoint = checkpoint or (Path(env.checkpoint) if env.checkpoint else None)
+    if checkpoint is None:
+        raise typer.BadParameter("give --checkpoint DIR or RETRIEVAL_CHECKPOINT (train one with `foryou train retrieval`)")
+    metrics_port = metrics_port if metrics_port is not None else env.metrics_port
     try:
         model, version = load_model(checkpoint, device)
         index_cfg = IndexConfig(dim=model.cfg.dim, kind=index_kind, ivf_nprobe=ivf_nprobe,
@@ -108,7 +138,9 @@ def serve_command(
 
     async def main() -> None:
         user_state = RedisUserState.from_url(embedded.redis_url)
-        handle, _ = await serve(live, user_state, address or settings.retrieval_addr, device, ready=False)
+        bind = bind_address(host if host is not None else env.host, port if port is not None else env.port,
+                            address or settings.retrieval_addr)
+        handle, _ = await serve(live, user_state, bind, device, ready=False)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
