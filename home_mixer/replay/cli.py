@@ -36,6 +36,8 @@ def replay(
     ranker_checkpoint: str = typer.Option(None, help="load the ranker instead of training it"),
     retrieval_checkpoint: str = typer.Option(None, help="load the retrieval model instead of training it"),
     ranker_steps: int = typer.Option(600, help="ranker training steps (when training)"),
+    oracle_ranker: bool = typer.Option(False, "--oracle-ranker", help="synthetic world: also run the first config "
+                                       "with the world's true probabilities as the ranker (diagnostic)"),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
 ) -> None:
     """Offline replay evaluation: what would each configuration have served, and was it better?"""
@@ -58,7 +60,7 @@ def replay(
         settings = ReplaySettings(
             configs=_parse_configs(config), baselines=tuple(b for b in baselines.split(",") if b), seed=seed,
             max_requests=max_requests, train_fraction=train_fraction, ranker_checkpoint=ranker_checkpoint,
-            retrieval_checkpoint=retrieval_checkpoint,
+            retrieval_checkpoint=retrieval_checkpoint, oracle_ranker=oracle_ranker,
             budget=TrainingBudget(ranker_max_steps=ranker_steps, progress=progress), progress=progress)
         run = run_replay(source, settings)
     except (ValueError, FileNotFoundError, RuntimeError) as exc:

@@ -13,6 +13,7 @@ Protocol (stated in every report):
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,7 @@ from home_mixer.replay.inprocess import (
     InProcessRanker,
     InProcessRetrieval,
     InProcessThunder,
+    OracleRanker,
     ReplayClock,
 )
 from home_mixer.replay.models import (
@@ -80,6 +82,7 @@ class ReplaySettings:
     retrieval_checkpoint: str | None = None
     ranker_eval_examples: int = 2000
     progress: bool = True
+    oracle_ranker: bool = False  # synthetic world: also run the first config with the TRUE probabilities
     # Models given in memory (tests, notebooks): used instead of training or checkpoints.
     ranker_engine: object | None = field(default=None, compare=False, repr=False)
     retrieval_model: tuple[object, str] | None = field(default=None, compare=False, repr=False)
@@ -178,6 +181,12 @@ async def _run(source: ReplaySource, settings: ReplaySettings) -> ReplayRun:
     strategies: list[Strategy] = []
     for name, path in settings.configs:
         s = PipelineStrategy(name, path, deps, clock)
+        state.feed_states.append(s.feed_state)
+        strategies.append(s)
+    if settings.oracle_ranker and source.world is not None and settings.configs:
+        name, path = settings.configs[0]
+        s = PipelineStrategy(f"{name}+oracle_ranker", path,
+                             dataclasses.replace(deps, ranker=OracleRanker(source.world, clock)), clock)
         state.feed_states.append(s.feed_state)
         strategies.append(s)
     eligibility = Eligibility(user_state, baseline_seen)

@@ -236,3 +236,48 @@ class RecordingServedPublisher:
     async def publish(self, feed: events_pb2.ServedFeed) -> None:
         self.published += 1
         self.feeds.append(feed)
+
+
+class OracleRanker:
+    """:class:`home_mixer.deps.RankerClient` that answers with the synthetic world's TRUE action
+    probabilities (at position 0, with the viewer's follow flag from the candidate).
+
+    A diagnostic, not a model: the default pipeline with this ranker is the best its stages can
+    do with perfect predictions, which separates "the pipeline's rules" from "the model's
+    quality" when a configuration misses its target."""
+
+    def __init__(self, world, clock: ReplayClock) -> None:  # noqa: ANN001 - events.world.World
+        from events.world.actions import ACTION_NUMBERS
+        from phoenix.actions import NAME_BY_ACTION_NUMBER
+
+        self.world = world
+        self.clock = clock
+        self._heads = {name: NAME_BY_ACTION_NUMBER[num] for name, num in ACTION_NUMBERS.items()
+                       if num in NAME_BY_ACTION_NUMBER}
+
+    async def predict(
+        self,
+        sequence: recsys_pb2.UserActionSequence,
+        candidates: list[recsys_pb2.TweetInfo],
+        product_surface: int,
+    ) -> tuple[dict[int, dict[str, float]], dict[int, float], str]:
+        from events.world.actions import ORACLE_ACTIONS
+
+        rows, kept = [], []
+        for info in candidates:
+            try:
+                rows.append(self.world.posts.row_of(int(info.tweet_id)))
+                kept.append(info)
+            except KeyError:
+                continue
+        if not rows:
+            return {}, {}, "oracle"
+        n = len(rows)
+        probs = self.world.oracle_rows(
+            np.full(n, self.world.user_index(int(sequence.user_id))), np.array(rows), np.zeros(n, np.int64),
+            np.array([bool(i.is_author_followed_by_user) for i in kept]), np.full(n, self.clock.now_ms, np.int64))
+        out = {}
+        for j, info in enumerate(kept):
+            out[int(info.tweet_id)] = {self._heads[a]: float(probs[j, k]) for k, a in enumerate(ORACLE_ACTIONS)
+                                       if a in self._heads}
+        return out, {}, "oracle"

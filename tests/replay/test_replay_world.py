@@ -39,14 +39,15 @@ def world_and_models():
 
 def settings(engine, retrieval) -> ReplaySettings:
     return ReplaySettings(max_requests=REQUESTS, progress=False, ranker_eval_examples=20,
-                          ranker_engine=engine, retrieval_model=retrieval)
+                          ranker_engine=engine, retrieval_model=retrieval, oracle_ranker=True)
 
 
 def test_replay_is_deterministic_and_never_serves_the_future(world_and_models) -> None:
     source, engine, retrieval = world_and_models
     first = run_replay(source, settings(engine, retrieval))
     second = run_replay(source, settings(engine, retrieval))
-    assert first.strategies == ["for_you", "chronological", "popularity", "random", "retrieval"]
+    assert first.strategies == ["for_you", "for_you+oracle_ranker", "chronological", "popularity", "random",
+                                "retrieval"]
     assert len(first.requests) == REQUESTS
     assert [r.served for r in first.requests] == [r.served for r in second.requests]
     assert summarize(first) == summarize(second)
