@@ -8,7 +8,10 @@
   divided by the posts held.
 * Queries: viewers following 200 / 1,000 / 5,000 authors (half picked by activity, half
   uniformly) with 100 excluded ids; in-process = ``InNetworkRetriever.query``; gRPC = a real
-  grpc.aio server on loopback, client stub round trip including response parsing.
+  grpc.aio server in its own (forked) process on loopback, client stub round trip including
+  response parsing. Every latency set is measured ``REPEATS`` times (the machine is shared):
+  ``p99_ms_N`` is the median of the repetitions' p99, ``p99_ms_N_best_of_3`` the lowest, and
+  ``cpu_*`` the thread CPU time of the same in-process queries; the load average is printed.
 * Ingest: the same protobuf events produced to a real broker (embedded tansu unless
   KAFKA_BOOTSTRAP_SERVERS is set), then read once by a bare kafka-python consumer (baseline)
   and once by Thunder's EventConsumer + PostIngest into a fresh store.
@@ -19,10 +22,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import multiprocessing as mp
 import os
 import time
 import tracemalloc
 import uuid
+from multiprocessing.connection import Connection
 
 import numpy as np
 
@@ -98,45 +103,89 @@ def viewers(weights: np.ndarray, n_following: int, count: int, post_ids: np.ndar
     return out
 
 
+REPEATS = 3  # the machine is shared: every latency is measured this many times
+
+
 def percentiles(samples: list[float]) -> tuple[float, float]:
     arr = np.array(samples) * 1000
     return round(float(np.percentile(arr, 50)), 3), round(float(np.percentile(arr, 99)), 3)
 
 
-def time_queries(retriever: InNetworkRetriever, queries: list[InNetworkQuery]) -> tuple[list[float], int]:
-    """Query latency including the serialized response (gathered from the pre-encoded bytes)."""
-    query_s, results = [], 0
+def summarize(result: dict[str, object], prefix: str, reps: list[list[float]]) -> None:
+    """p50 and p99 of each repetition -> median p50, median-of-reps p99 (the honest figure the
+    targets are checked on) and best-of-reps p99 (what the code does when the machine lets it)."""
+    p50s, p99s = zip(*(percentiles(r) for r in reps), strict=True)
+    result[f"{prefix}p50_ms_{{n}}"] = round(float(np.median(p50s)), 3)
+    result[f"{prefix}p99_ms_{{n}}"] = round(float(np.median(p99s)), 3)
+    result[f"{prefix}p99_ms_{{n}}_best_of_{len(reps)}"] = min(p99s)
+
+
+def time_queries(retriever: InNetworkRetriever, queries: list[InNetworkQuery]) -> tuple[list[float], list[float], int]:
+    """Wall and CPU (this thread) latency of each query, including the serialized response
+    (gathered from the pre-encoded bytes). CPU time shows what the code costs apart from
+    waiting for a core on a loaded machine."""
+    wall_s, cpu_s, results = [], [], 0
     for q in queries[:5]:
-        retriever.query(q)  # warm caches and scratch buffers
+        retriever.query(q)  # warm caches
     for q in queries:
-        t0 = time.perf_counter()
+        c0, t0 = time.thread_time(), time.perf_counter()
         posts = retriever.query(q)
         encode_response(posts)
-        query_s.append(time.perf_counter() - t0)
+        wall_s.append(time.perf_counter() - t0)
+        cpu_s.append(time.thread_time() - c0)
         results += len(posts)
-    return query_s, results // max(1, len(queries))
+    return wall_s, cpu_s, results // max(1, len(queries))
 
 
-async def time_grpc(store: PostStore, queries: list[InNetworkQuery]) -> list[float]:
-    servicer = InNetworkPostsServicer(store, Admission(1024, 1e9), instance="bench")
-    handle = await start_server(register=servicer.register, service_names=[SERVICE_NAME], ready=True)
-    channel = make_channel(f"127.0.0.1:{handle.port}")
+def _serve(store: PostStore, conn: Connection) -> None:
+    """Child process: serve ``store`` over gRPC until the parent says stop."""
+    async def run() -> None:
+        servicer = InNetworkPostsServicer(store, Admission(1024, 1e9), instance="bench")
+        handle = await start_server(register=servicer.register, service_names=[SERVICE_NAME], ready=True)
+        conn.send(handle.port)
+        await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+        await handle.stop(0.5)
+
+    asyncio.run(run())
+
+
+async def _grpc_round_trips(port: int, queries: list[InNetworkQuery], repeats: int) -> list[list[float]]:
+    channel = make_channel(f"127.0.0.1:{port}")
     stub = thunder_pb2_grpc.InNetworkPostsServiceStub(channel)
     requests = [thunder_pb2.GetInNetworkPostsRequest(
         user_id=q.user_id, following_user_ids=q.following_ids.tolist(), exclude_tweet_ids=q.exclude_ids.tolist())
         for q in queries]
-    samples = []
+    reps = []
     try:
         for req in requests[:5]:
             await stub.GetInNetworkPosts(req)
-        for req in requests:
-            t0 = time.perf_counter()
-            await stub.GetInNetworkPosts(req)
-            samples.append(time.perf_counter() - t0)
+        for _ in range(repeats):
+            samples = []
+            for req in requests:
+                t0 = time.perf_counter()
+                await stub.GetInNetworkPosts(req)
+                samples.append(time.perf_counter() - t0)
+            reps.append(samples)
     finally:
         await channel.close()
-        await handle.stop(0.5)
-    return samples
+    return reps
+
+
+def time_grpc(store: PostStore, queries: list[InNetworkQuery], repeats: int) -> list[list[float]]:
+    """Round trips (request serialization to parsed response) against a Thunder gRPC server in its
+    own process, as deployed: forked after the store is built, so it serves the same posts."""
+    parent, child = mp.Pipe()
+    server = mp.get_context("fork").Process(target=_serve, args=(store, child), daemon=True)
+    server.start()
+    try:
+        if not parent.poll(60):
+            raise RuntimeError("bench gRPC server did not start")
+        return asyncio.run(_grpc_round_trips(parent.recv(), queries, repeats))
+    finally:
+        parent.send("stop")
+        server.join(10)
+        if server.is_alive():
+            server.kill()
 
 
 def post_events(posts: PostBatch, count: int) -> list[tuple[bytes, bytes]]:
@@ -214,14 +263,20 @@ def main(argv: list[str]) -> int:
     }
     retriever = InNetworkRetriever(store)
     ids = posts.columns["post_id"]
+    result["load_average_1m_before_latency"] = round(os.getloadavg()[0], 2)
     for n_following in (200, 1000, 5000):
         queries = viewers(weights, min(n_following, n_authors), n_queries, ids, seed=n_following)
-        query_s, avg_results = time_queries(retriever, queries)
-        result[f"p50_ms_{n_following}"], result[f"p99_ms_{n_following}"] = percentiles(query_s)
-        result[f"avg_results_{n_following}"] = avg_results
+        runs = [time_queries(retriever, queries) for _ in range(REPEATS)]
+        latency: dict[str, object] = {}
+        summarize(latency, "", [wall for wall, _, _ in runs])
+        summarize(latency, "cpu_", [cpu for _, cpu, _ in runs])
         if n_following == 1000:
-            grpc_s = asyncio.run(time_grpc(store, queries))
-            result["grpc_p50_ms_1000"], result["grpc_p99_ms_1000"] = percentiles(grpc_s)
+            summarize(latency, "grpc_", time_grpc(store, queries, REPEATS))
+        result.update({k.format(n=n_following): v for k, v in latency.items()})
+        result[f"avg_results_{n_following}"] = runs[0][2]
+    result["load_average_1m_after_latency"] = round(os.getloadavg()[0], 2)
+    result["latency_note"] = (f"p99_ms_N = median over {REPEATS} repetitions of each repetition's p99 (targets use it); "
+                              f"p99_ms_N_best_of_{REPEATS} = the lowest; cpu_* = thread CPU time of the same queries")
 
     events = post_events(posts, n_events)
     broker = None
