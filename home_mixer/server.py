@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from home_mixer.deps import Deps
 from home_mixer.feed_state_store import RedisFeedStateStore
+from home_mixer.gc_tuning import tune_for_serving
 from home_mixer.pipeline_factory import build_for_you_pipeline
 from home_mixer.served_publisher import KafkaServedPublisher
 from home_mixer.service import SERVICE_NAME, ForYouFeedService, ForYouPipeline
@@ -75,8 +76,8 @@ def build_clients(settings: HomeMixerSettings, connection: ConnectionSettings) -
 
 
 SERVED_EVENT_MAX_BYTES = 16 * 1024 * 1024
-"""A served event carries every candidate that reached selection (~2,000 with their action
-probabilities, over 1 MB): allow it, and gzip it (it compresses well)."""
+"""A served event carries the selected and up to 500 other candidates with their action
+probabilities (~360 KB; more with a larger ``max_non_selected``): allow it, and gzip it."""
 
 
 def _producer(connection: ConnectionSettings):  # noqa: ANN202 - kafka.KafkaProducer
@@ -143,4 +144,6 @@ async def start_home_mixer(
         if clients is not None:
             await clients.close()
         raise
+    if settings.tune_gc:
+        tune_for_serving()
     return HomeMixerServer(handle, service, pipeline, clients)

@@ -1,0 +1,105 @@
+"""FeedUserStateReader (one Lua script per lookup, cached posts) answers exactly as RedisUserState
+on a real redis-server, and sees a post's deletion on the very next read."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from events.world.actions import ACTION_NUMBERS
+from home_mixer.user_state_reader import FeedUserStateReader, PostCache
+from protos import events_pb2, recsys_pb2
+from user_state.redis_state import RedisUserState
+
+VIEWER = 1
+
+
+def post(pid: int, author: int, **kw) -> events_pb2.PostEvent:
+    return events_pb2.PostEvent(event_id=f"p{pid}", created=events_pb2.PostCreated(post_id=pid, author_id=author, **kw))
+
+
+def deleted(pid: int) -> events_pb2.PostEvent:
+    return events_pb2.PostEvent(event_id=f"d{pid}", deleted=events_pb2.PostDeleted(post_id=pid, author_id=50))
+
+
+def eng(eid: str, user: int, pid: int, action: str, author: int = 50) -> events_pb2.EngagementEvent:
+    return events_pb2.EngagementEvent(event_id=eid, user_id=user, post_id=pid, author_id=author,
+                                      action=ACTION_NUMBERS[action], timestamp_ms=1_800_000_000_000,
+                                      product_surface=recsys_pb2.HOME_TIMELINE_RANKING)
+
+
+def social(eid: str, user: int, action: int, target: int) -> events_pb2.SocialGraphEvent:
+    return events_pb2.SocialGraphEvent(event_id=eid, user_id=user, action=action, target_user_id=target,
+                                       timestamp_ms=1_800_000_000_000)
+
+
+WORLD = [
+    post(10, 50, text="a", quoted_user_id=60), post(11, 51, text="b"), post(12, 50, text="c"),
+    eng("e1", 2, 10, "favorite"), eng("e2", 3, 10, "favorite"), eng("e3", 2, 10, "reply"),
+    eng("e4", 2, 11, "impression", author=51),
+    social("s1", 50, events_pb2.FOLLOW, 51), social("s2", 52, events_pb2.FOLLOW, 51),
+    social("s3", 51, events_pb2.UNFOLLOW, 99), social("s4", 50, events_pb2.BLOCK, VIEWER),
+    social("s5", 53, events_pb2.BLOCK, VIEWER), social("s6", 54, events_pb2.BLOCK, 7),
+]
+
+
+def run_both(redis_url: str, fn):
+    async def go():
+        fast, plain = FeedUserStateReader.from_url(redis_url), RedisUserState.from_url(redis_url)
+        try:
+            await plain.apply(WORLD)
+            return await fn(fast, plain)
+        finally:
+            await fast.close()
+            await plain.close()
+
+    return asyncio.run(go())
+
+
+@pytest.mark.integration
+def test_batched_reads_equal_the_plain_reader(redis_url: str, redis_client) -> None:
+    async def fn(fast: FeedUserStateReader, plain: RedisUserState):
+        post_ids, authors = [10, 11, 12, 13, 10], [50, 51, 52, 99, 12345, 51]
+        for ids in (post_ids, []):
+            assert await fast.engagement_counts(ids) == await plain.engagement_counts(ids)
+            assert await fast.posts(ids) == await plain.posts(ids)
+        for ids in (authors, []):
+            assert await fast.author_stats(ids) == await plain.author_stats(ids)
+        counts = await fast.engagement_counts([10, 13])
+        assert counts == {10: {"favorite": 2, "reply": 1}, 13: {}}
+        assert (await fast.author_stats([51]))[51].followers == 2
+        assert await fast.blockers_of_viewer_among(VIEWER, [50, 51, 53, 54, 53]) == {50, 53}
+        assert await fast.blockers_of_viewer_among(VIEWER, []) == set()
+        assert (await fast.posts([10]))[10].quoted_user_id == 60
+
+    run_both(redis_url, fn)
+
+
+@pytest.mark.integration
+def test_cached_posts_see_deletions_and_concurrent_reads_share_one_fetch(redis_url: str, redis_client) -> None:
+    async def fn(fast: FeedUserStateReader, plain: RedisUserState):
+        first = await fast.posts([10, 11, 12])
+        assert set(first) == {10, 11, 12} and len(fast.post_cache) == 3
+        await plain.apply([deleted(11)])
+        again = await fast.posts([10, 11, 12])
+        assert set(again) == {10, 12} and again[10] is first[10]  # served from the cache, 11 gone
+        assert fast.post_cache.get(11) is None
+        a, b = await asyncio.gather(fast.posts([12, 10, 14]), fast.posts([12, 10, 14]))
+        assert a == b == {10: first[10], 12: first[12]}
+        a[10] = None  # callers get their own dicts
+        assert b[10] is first[10]
+
+    run_both(redis_url, fn)
+
+
+def test_post_cache_is_a_bounded_lru() -> None:
+    cache = PostCache(2)
+    for pid in (1, 2):
+        cache.put(pid, events_pb2.PostCreated(post_id=pid))
+    assert cache.get(1) is not None  # 1 is now the most recent
+    cache.put(3, events_pb2.PostCreated(post_id=3))
+    assert cache.get(2) is None and cache.get(1) is not None and len(cache) == 2
+    PostCache(0).put(1, events_pb2.PostCreated(post_id=1))
+    with pytest.raises(ValueError):
+        PostCache(-1)
