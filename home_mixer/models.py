@@ -68,10 +68,10 @@ class ScoreExplanation:
         new.__dict__.update(changes)
         return new
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (terms as objects), without ``dataclasses.asdict``'s recursive deep copy."""
+    def to_dict(self, with_terms: bool = True) -> dict[str, Any]:
+        """JSON-ready form (terms as objects, or none), without ``dataclasses.asdict``'s deep copy."""
         out = {name: getattr(self, name) for name in _EXPLANATION_FIELDS}
-        out["terms"] = tuple(t._asdict() for t in self.terms)
+        out["terms"] = tuple(t._asdict() for t in self.terms) if with_terms else ()
         out["other_multipliers"] = dict(self.other_multipliers)
         return out
 
@@ -159,8 +159,9 @@ class PostCandidate:
         """Ids a "seen"/"served" check must consider: the post, the reposted post, the parent."""
         return [i for i in (self.tweet_id, self.retweeted_tweet_id, self.in_reply_to_tweet_id) if i]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, with_terms: bool = True) -> dict[str, Any]:
         """JSON-ready form (the scored-candidate cache stores this), shaped as ``dataclasses.asdict``.
+        ``with_terms=False`` leaves out the explanation's weighted-score terms.
 
         Written out by hand because ``asdict`` deep-copies recursively and costs ~1 ms per
         candidate; the cache serialises 750 candidates per request. Containers are copied one
@@ -172,7 +173,7 @@ class PostCandidate:
             out[name] = list(out[name])
         if self.phoenix_scores is not None:
             out["phoenix_scores"] = dict(self.phoenix_scores)
-        out["explanation"] = self.explanation.to_dict()
+        out["explanation"] = self.explanation.to_dict(with_terms)
         return out
 
     @classmethod

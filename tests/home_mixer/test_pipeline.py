@@ -151,6 +151,8 @@ def test_cached_posts_are_replayed_without_thunder_retrieval_or_ranker() -> None
     assert deps.thunder.calls == 0 and deps.retrieval.calls == 0
     assert res.selected and all(c.tweet_id in {p.tweet_id for p in cached} for c in res.selected)
     assert all(c.phoenix_scores is not None for c in res.selected)
+    # the cache stores no weighted-score terms: replaying recomputes them from the predictions
+    assert all(c.explanation.terms and c.explanation.scored for c in res.selected)
 
 
 def test_fewer_than_500_cached_posts_are_ignored() -> None:
