@@ -16,7 +16,7 @@ import logging
 from infra.consumer_loop import Record
 from protos import events_pb2
 from thunder.metrics import INGESTED
-from thunder.post_batch import PostBatch
+from thunder.post_batch import PostBatch, post_fields
 from thunder.post_store import PostStore
 
 log = logging.getLogger(__name__)
@@ -54,14 +54,14 @@ class PostIngest:
 
     def __call__(self, records: list[Record[events_pb2.PostEvent]]) -> None:
         owned = self.owned_partitions
-        creates: list[events_pb2.PostCreated] = []
-        foreign: list[events_pb2.PostCreated] = []
-        if owned is None:
-            creates = [m.created for r in records if (m := r.message).HasField("created")]
+        creates: list[tuple[int, ...]] = []
+        foreign: list[tuple[int, ...]] = []
+        if owned is None:  # the hot path: one comprehension, one C-level field read per event
+            creates = [post_fields(m.created) for r in records if (m := r.message).HasField("created")]
         else:
             for r in records:
                 if r.message.HasField("created"):
-                    (creates if r.partition in owned else foreign).append(r.message.created)
+                    (creates if r.partition in owned else foreign).append(post_fields(r.message.created))
         delete_ids: list[int] = []
         delete_times: list[int] = []
         if len(creates) + len(foreign) < len(records):
@@ -70,14 +70,14 @@ class PostIngest:
                     delete_ids.append(r.message.deleted.post_id)
                     delete_times.append(r.message.deleted.deleted_at)
         if creates:
-            result = self.store.insert(PostBatch.from_events(creates))
+            result = self.store.insert(PostBatch.from_fields(creates))
             self.inserted += result.inserted
             skipped = len(creates) - result.inserted
             self.skipped += skipped
             INGESTED.labels(self.instance, "inserted").inc(result.inserted)
             INGESTED.labels(self.instance, "skipped").inc(skipped)
         if foreign:
-            result = self.store.insert_foreign(PostBatch.from_events(foreign))
+            result = self.store.insert_foreign(PostBatch.from_fields(foreign))
             INGESTED.labels(self.instance, "foreign").inc(result.inserted)
         if delete_ids:
             removed = self.store.delete(delete_ids, delete_times)

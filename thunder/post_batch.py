@@ -16,6 +16,7 @@ from protos import events_pb2
 from thunder.post_table import HAS_VIDEO, INT_COLUMNS, IS_REPLY, IS_RETWEET
 
 _FIELDS = attrgetter(*INT_COLUMNS, "is_retweet", "is_reply", "has_video")
+post_fields = _FIELDS  # PostCreated -> (the INT_COLUMNS values..., is_retweet, is_reply, has_video)
 
 
 @dataclass(frozen=True)
@@ -31,9 +32,14 @@ class PostBatch:
     @staticmethod
     def from_events(events: Sequence[events_pb2.PostCreated]) -> PostBatch:
         """One C-level attrgetter call per event, then one 2-D array split into columns."""
-        if not events:
+        return PostBatch.from_fields([_FIELDS(e) for e in events])
+
+    @staticmethod
+    def from_fields(fields: Sequence[tuple[int, ...]]) -> PostBatch:
+        """From :func:`post_fields` tuples (the ingest handler reads them while it walks the batch)."""
+        if not fields:
             return PostBatch({name: np.zeros(0, dtype=np.int64) for name in INT_COLUMNS}, np.zeros(0, dtype=np.uint8))
-        table = np.array([_FIELDS(e) for e in events], dtype=np.int64)
+        table = np.array(fields, dtype=np.int64)
         columns = {name: np.ascontiguousarray(table[:, i]) for i, name in enumerate(INT_COLUMNS)}
         n = len(INT_COLUMNS)
         flags = (table[:, n] * IS_RETWEET | table[:, n + 1] * IS_REPLY | table[:, n + 2] * HAS_VIDEO).astype(np.uint8)

@@ -22,14 +22,10 @@ _FIELDS: list[tuple[int, str | np.uint8]] = [
     (9, "source_user_id"), (10, HAS_VIDEO), (11, "conversation_id"),
 ]
 _RESPONSE_POSTS_TAG = 0x0A  # field 1, length-delimited
-_THRESHOLDS = [np.uint64(1) << np.uint64(7 * k) for k in range(1, 10)]
-
-
-def _varint_lengths(v: np.ndarray) -> np.ndarray:
-    length = np.ones(len(v), dtype=np.int64)
-    for t in _THRESHOLDS:
-        length += v >= t
-    return length
+_THRESHOLDS = np.array([1 << (7 * k) for k in range(1, 10)], dtype=np.uint64)
+_TAGS = np.array([number << 3 for number, _ in _FIELDS], dtype=np.uint8)  # varint wire type 0
+_SHIFTS = np.arange(0, 70, 7, dtype=np.uint64)  # a varint has at most 10 groups of 7 bits
+_GROUP = np.arange(10)
 
 
 def encode_response(posts: LightPosts) -> bytes:
@@ -44,43 +40,34 @@ def encode_elements(columns: dict[str, np.ndarray], flags: np.ndarray) -> tuple[
     """Each post's ``posts`` element of the response (tag, length, LightPost fields), concatenated;
     returns (bytes as uint8, size of each post's element).
 
-    Each post becomes one row of a byte matrix (tag, length, then every present field's tag
-    and varint bytes); a validity mask drops the unused cells and row-major order does the rest."""
+    All fields at once: a (post, field, byte) cube holds every field's tag and varint groups, a
+    validity mask drops absent fields and unused groups, and row-major order does the rest."""
     n = len(flags)
     if n == 0:
         return np.zeros(0, dtype=np.uint8), np.zeros(0, dtype=np.int64)
-    blocks: list[np.ndarray] = []
-    masks: list[np.ndarray] = []
-    msg_len = np.zeros(n, dtype=np.int64)
-    for number, source in _FIELDS:
+    values = np.empty((n, len(_FIELDS)), dtype=np.uint64)
+    for i, (_, source) in enumerate(_FIELDS):
         if isinstance(source, str):
-            v = columns[source].astype(np.int64).view(np.uint64)
+            values[:, i] = columns[source].astype(np.int64).view(np.uint64)
         else:
-            v = ((flags & source) != 0).astype(np.uint64)
-        present = v != 0
-        if not present.any():
-            continue
-        length = _varint_lengths(v)
-        width = int(length.max())
-        k = np.arange(width, dtype=np.uint64)
-        groups = (v[:, None] >> (k * np.uint64(7))[None, :]) & np.uint64(0x7F)
-        more = np.arange(width)[None, :] < (length - 1)[:, None]
-        block = np.empty((n, width + 1), dtype=np.uint8)
-        block[:, 0] = number << 3  # varint wire type 0
-        block[:, 1:] = groups.astype(np.uint8) | (more.astype(np.uint8) << 7)
-        mask = np.empty((n, width + 1), dtype=bool)
-        mask[:, 0] = present
-        mask[:, 1:] = (np.arange(width)[None, :] < length[:, None]) & present[:, None]
-        blocks.append(block)
-        masks.append(mask)
-        msg_len += present * (1 + length)
+            values[:, i] = (flags & source) != 0
+    present = values != 0
+    length = np.searchsorted(_THRESHOLDS, values, side="right") + 1  # varint bytes per field
+    cube = np.empty((n, len(_FIELDS), 11), dtype=np.uint8)
+    cube[:, :, 0] = _TAGS
+    more = _GROUP < (length - 1)[:, :, None]
+    cube[:, :, 1:] = ((values[:, :, None] >> _SHIFTS) & np.uint64(0x7F)).astype(np.uint8) | (more.astype(np.uint8) << 7)
+    valid = np.empty(cube.shape, dtype=bool)
+    valid[:, :, 0] = present
+    valid[:, :, 1:] = (_GROUP < length[:, :, None]) & present[:, :, None]
     # msg_len <= 8 * 11 + 3 * 2 = 94 < 128, so the element length is a single varint byte
+    msg_len = (present * (1 + length)).sum(axis=1)
     head = np.empty((n, 2), dtype=np.uint8)
     head[:, 0] = _RESPONSE_POSTS_TAG
-    head[:, 1] = msg_len.astype(np.uint8)
-    matrix = np.concatenate([head, *blocks], axis=1)
-    valid = np.concatenate([np.ones((n, 2), dtype=bool), *masks], axis=1)
-    return np.compress(valid.ravel(), matrix.ravel()), msg_len + 2
+    head[:, 1] = msg_len
+    matrix = np.concatenate([head, cube.reshape(n, -1)], axis=1)
+    mask = np.concatenate([np.ones((n, 2), dtype=bool), valid.reshape(n, -1)], axis=1)
+    return np.compress(mask.ravel(), matrix.ravel()), msg_len + 2
 
 
 def to_protos(posts: LightPosts) -> list[thunder_pb2.LightPost]:
