@@ -30,6 +30,7 @@ from phoenix.hashing import HashConfig
 from phoenix.ranker.config import small_config
 from phoenix.ranker.engine import RankerEngine
 from phoenix.ranker.model import PhoenixRanker
+from phoenix.ranker.server import configure_torch_threads
 from phoenix.ranker.server import serve as serve_ranker
 from phoenix.retrieval.index import IndexConfig
 from phoenix.retrieval.live_index import LiveIndex
@@ -95,6 +96,10 @@ async def local_stack(
         topic_dead_letter=f"{topic_prefix}dead_letter",
     )
     topics = connection.topics()
+    # Every service shares this process, as the ranker CLI does for its own: torch's default of
+    # all cores oversubscribes the box (2 OpenMP threads: ranker 180-1,800 ms per 2,200-candidate
+    # request on the loaded 2-core box, 1 thread: 16-26 ms).
+    configure_torch_threads()
     started = time.perf_counter()
     stats = await asyncio.to_thread(produce, events, bootstrap=bootstrap, topics=topics)
     log.info("produced %d events in %.1f s", stats.sent, time.perf_counter() - started)
