@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from thunder.array_ops import first_occurrences
+
 EMPTY = 0
 REMOVED = -1
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -105,7 +107,7 @@ class IdIndex:
             claim_idx = pending[free]
             claim_slots = slots[free]
             # several pending keys may want the same free slot: the first one takes it
-            _, first = np.unique(claim_slots, return_index=True)
+            first = first_occurrences(claim_slots)
             winners = np.zeros(len(claim_idx), dtype=bool)
             winners[first] = True
             won_slots = claim_slots[winners]

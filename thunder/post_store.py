@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from thunder import constants as c
+from thunder.array_ops import first_occurrences, sorted_unique
 from thunder.encoded_posts import EncodedPosts
 from thunder.id_index import IdIndex
 from thunder.parent_directory import ParentDirectory
@@ -102,7 +103,7 @@ class PostStore:
             tombstoned = int(dead.sum())
             batch = batch.select(~dead)
         ids = batch.columns["post_id"]
-        _, first = np.unique(ids, return_index=True)
+        first = first_occurrences(ids)
         fresh = np.zeros(len(batch), dtype=bool)
         fresh[first] = True
         fresh &= self.index.get(ids) < 0
@@ -168,9 +169,10 @@ class PostStore:
         for name, mask in (("original", original), ("secondary", ~original), ("video", video)):
             lst = self.lists[name]
             lst.append(authors[mask], rows[mask], created[mask])
-            touched = np.unique(authors[mask])
+            touched = authors[mask]
             over = touched[lst.length[touched] > self.max_list_size]
             if len(over):
+                over = sorted_unique(over)
                 popped = lst.pop_oldest(over, lst.length[over].astype(np.int64) - self.max_list_size)
                 if name != "video":
                     self._remove_rows(popped)

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from thunder.array_ops import runs
+
 _MIN_CAPACITY = 4
 _LOW = np.int64(0xFFFFFFFF)  # low 32 bits of a key: the time bound; this value marks a free slot
 NO_TIME = -1  # "no entry": older than any created_at
@@ -103,7 +105,7 @@ class PostingLists:
         a = authors[order]
         r = rows[order]
         when = np.clip(np.asarray(created, dtype=np.int64)[order], 0, _LOW - 1)
-        uniq, first, counts = np.unique(a, return_index=True, return_counts=True)
+        uniq, first, counts = runs(a)
         rank = np.arange(len(a)) - np.repeat(first, counts)
         want = self.length[uniq].astype(np.int64) + counts
         fits = self.head[uniq] + want <= self.cap[uniq]

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from thunder import constants as c
+from thunder.array_ops import sorted_unique
 from thunder.light_posts import LightPosts
 from thunder.post_store import PostStore
 from thunder.post_table import ALIVE, EXCLUDED, HAS_VIDEO, INT_COLUMNS, IS_REPLY, IS_RETWEET
@@ -62,17 +63,6 @@ class InNetworkQuery:
         return InNetworkQuery(int(user_id), sorted_unique(following), sorted_unique(exclude), int(max_results),
                               is_video_request)
 
-
-def sorted_unique(ids: np.ndarray) -> np.ndarray:
-    """``np.unique`` for ids: a sort and one comparison (numpy's hash-based unique costs ~10x
-    more on a thousand ids, and this runs on every request)."""
-    ids = np.sort(ids)
-    if len(ids) < 2:
-        return ids
-    keep = np.empty(len(ids), dtype=bool)
-    keep[0] = True
-    np.not_equal(ids[1:], ids[:-1], out=keep[1:])
-    return ids[keep]
 
 
 @dataclass(frozen=True)
