@@ -13,6 +13,7 @@ import logging
 import signal
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import typer
 
@@ -73,13 +74,38 @@ def services(
 
 
 @app.command()
-def demo() -> None:
-    """End-to-end demo on the embedded default (not built yet: see the README status table)."""
-    typer.echo(
-        "The end-to-end demo is not built yet. What exists today: the candidate_pipeline framework, "
-        "the protos, and the embedded broker/Redis launcher (`foryou services`). See README.md, Status."
-    )
-    raise typer.Exit(2)
+def demo(
+    users: int = typer.Option(300, help="users in the synthetic world"),
+    preset: str = typer.Option("tiny", help="world preset the sizes start from: tiny | small | large"),
+    days: float = typer.Option(2.0, help="simulated days, ending now (at most 2: Thunder keeps 48 h)"),
+    seed: int = typer.Option(0, help="world, training and replay seed"),
+    feeds: int = typer.Option(3, help="how many users' feeds to print (the most active ones)"),
+    fresh: bool = typer.Option(False, "--fresh", help="ignore cached world + checkpoints in OUT/checkpoints"),
+    out: Path = typer.Option(Path("runs/demo"), "--out", help="working folder (world, checkpoints, logs, replay)"),  # noqa: B008
+    skip_replay: bool = typer.Option(False, "--skip-replay", help="stop after the feeds"),
+    replay_requests: int = typer.Option(40, help="request points in the replay comparison"),
+    ranker_steps: int = typer.Option(300, help="ranker training steps"),
+) -> None:
+    """End-to-end demo: world -> Kafka -> trained models -> every service as its own process ->
+    explained feeds over gRPC -> replay of two configurations. Stops everything it started."""
+    from infra.demo import DemoOptions, run_demo
+    from infra.supervisor import ServiceFailed
+
+    options = DemoOptions(users=users, preset=preset, days=days, seed=seed, feeds=feeds, fresh=fresh, out=out,
+                          skip_replay=skip_replay, replay_requests=replay_requests, ranker_steps=ranker_steps)
+    try:
+        options.validate()
+        code = run_demo(options)
+    except KeyboardInterrupt:
+        typer.echo("interrupted: every process the demo started has been stopped", err=True)
+        raise typer.Exit(130) from None
+    except ValueError as exc:
+        typer.echo(f"demo failed: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except ServiceFailed as exc:
+        typer.echo(f"demo failed: a service did not come up (logs in {out / 'logs'}):\n{exc}", err=True)
+        raise typer.Exit(1) from None
+    raise typer.Exit(code)
 
 
 def _register_packages() -> None:
