@@ -35,7 +35,7 @@ def replay(
     train_fraction: float = typer.Option(0.5, help="share of the log's time span used for training"),
     ranker_checkpoint: str = typer.Option(None, help="load the ranker instead of training it"),
     retrieval_checkpoint: str = typer.Option(None, help="load the retrieval model instead of training it"),
-    ranker_steps: int = typer.Option(600, help="ranker training steps (when training)"),
+    ranker_steps: int = typer.Option(300, help="ranker training steps (when training)"),
     oracle_ranker: bool = typer.Option(False, "--oracle-ranker", help="synthetic world: also run the first config "
                                        "with the world's true probabilities as the ranker (diagnostic)"),
     progress: bool = typer.Option(True, "--progress/--no-progress"),

@@ -39,8 +39,8 @@ IMPRESSION = recsys_pb2.CLIENT_TWEET_IMPRESSION
 
 @dataclass(frozen=True)
 class TrainingBudget:
-    ranker_epochs: int = 2
-    ranker_max_steps: int | None = 600
+    ranker_epochs: int = 1000  # effectively "until ranker_max_steps": small logs need many passes
+    ranker_max_steps: int | None = 300
     retrieval_epochs: int = 6
     max_examples: int | None = None
     progress: bool = True
