@@ -6,7 +6,8 @@ in ``[0, 0.001)`` (scaled by how negative they are), net-positive posts at ``com
 Per-candidate weight rules: reply weight +15 for a mutual-follow author's non-repost; the
 video-quality-view weight only for videos longer than 10 s shown to viewers with < 10,000
 followers; ``post_unexplored`` only for in-network posts. The sums in the offset rule always
-use the BASE weights.
+use the BASE weights. The explanation's per-action ``terms`` are built for debug requests (or
+with ``always_explain``); every other request gets the same sums and scores without them.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class WeightedScorer(BaseStage):
         vqv_viewer_follower_cutoff: int = VQV_VIEWER_FOLLOWER_CUTOFF,
         post_unexplored_in_network_only: bool = True,
         offset: float = NEGATIVE_SCORES_OFFSET,
+        always_explain: bool = False,
     ) -> None:
         self.weights = validate_weights(weights or {})
         self.positive_sum, self.negative_sum, self.total_sum = weight_sums(self.weights)
@@ -52,6 +54,7 @@ class WeightedScorer(BaseStage):
         self.vqv_cutoff = vqv_viewer_follower_cutoff
         self.post_unexplored_in_network_only = post_unexplored_in_network_only
         self.offset = offset
+        self.always_explain = always_explain
         self._tables: dict[tuple[bool, bool, bool], tuple[tuple[str, float], ...]] = {}
 
     def candidate_weights(self, query: FeedQuery, c: PostCandidate) -> dict[str, float]:
@@ -78,8 +81,9 @@ class WeightedScorer(BaseStage):
             table = self._tables[key] = tuple(w.items())
         return table
 
-    def explain(self, query: FeedQuery, c: PostCandidate) -> ScoreExplanation:
-        """The full weighted-score breakdown of one scored candidate."""
+    def explain(self, query: FeedQuery, c: PostCandidate, with_terms: bool = True) -> ScoreExplanation:
+        """The weighted-score breakdown of one scored candidate; the per-action ``terms`` only
+        ``with_terms`` (the sums and scores are the same either way)."""
         scores = c.phoenix_scores
         assert scores is not None
         terms = []
@@ -88,14 +92,13 @@ class WeightedScorer(BaseStage):
         make_term = ActionTerm._make  # tuple.__new__ directly: skips the generated __new__'s call
         for action, weight in self._weight_table(query, c):
             p = float(get(action, 0.0))
-            if weight == 0.0 and p == 0.0:
-                continue
             contribution = p * weight
-            terms.append(make_term((action, p, weight, contribution)))
             if contribution > 0:
                 pos += contribution
             else:
                 neg -= contribution
+            if with_terms and not (weight == 0.0 and p == 0.0):
+                terms.append(make_term((action, p, weight, contribution)))
         weighted = apply_offset(pos - neg, self.negative_sum, self.total_sum, self.offset)
         return c.explanation.evolve(
             terms=tuple(terms),
@@ -108,13 +111,16 @@ class WeightedScorer(BaseStage):
         )
 
     async def score(self, query: FeedQuery, candidates: Sequence[PostCandidate]) -> list[dict[str, Any]]:
+        # ~25 term records per candidate are ~50,000 objects per request; only a debug response
+        # (or a scorer built with always_explain) shows them, so only then are they built.
+        with_terms = self.always_explain or query.debug
         out: list[dict[str, Any]] = []
         for c in candidates:
             if c.phoenix_scores is None:
                 exp = c.explanation.evolve(scored=False, weighted_score=None, final_score=None)
                 out.append({"weighted_score": None, "score": None, "explanation": exp})
                 continue
-            exp = self.explain(query, c)
+            exp = self.explain(query, c, with_terms)
             out.append({"weighted_score": exp.weighted_score, "score": exp.weighted_score, "explanation": exp})
         return out
 

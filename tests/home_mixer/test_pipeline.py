@@ -79,7 +79,7 @@ def test_default_pipeline_serves_an_explained_feed() -> None:
     bloomed = [p for p in world.posts.values() if p.author_id == 11][0].post_id
     store.bloom = BloomFilter(1000, 0.001)
     store.bloom.add(bloomed)
-    res = run(deps, seen_ids=[seen])
+    res = run(deps, seen_ids=[seen], debug=True)
     assert bloomed not in {c.tweet_id for c in res.selected}
     feed = res.selected
     assert 0 < len(feed) <= 35
@@ -147,11 +147,11 @@ def test_cached_posts_are_replayed_without_thunder_retrieval_or_ranker() -> None
                           phoenix_scores={"favorite": 0.5}, text="x")
         cached.append(c)
     store.cache[(VIEWER, "all")] = cached
-    res = run(deps)
+    res = run(deps, debug=True)
     assert deps.thunder.calls == 0 and deps.retrieval.calls == 0
     assert res.selected and all(c.tweet_id in {p.tweet_id for p in cached} for c in res.selected)
     assert all(c.phoenix_scores is not None for c in res.selected)
-    # the cache stores no weighted-score terms: replaying recomputes them from the predictions
+    # the cache stores no weighted-score terms: a debug replay recomputes them from the predictions
     assert all(c.explanation.terms and c.explanation.scored for c in res.selected)
 
 

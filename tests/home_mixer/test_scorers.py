@@ -50,7 +50,7 @@ def test_weighted_net_negative_and_net_positive_examples() -> None:
     pos = PostCandidate(2, 5, in_network=True, phoenix_scores={"favorite": 1.0})
     worst = PostCandidate(3, 5, in_network=True, phoenix_scores={
         "not_interested": 1.0, "block_author": 1.0, "mute_author": 1.0, "report": 1.0, "not_dwelled": 1.0})
-    run_scorer(scorer, q(), [neg, pos, worst])
+    run_scorer(scorer, q(debug=True), [neg, pos, worst])
     expected = (0.05 - 2.34 + 367.22) / 410.54 * 0.001
     assert neg.weighted_score == pytest.approx(expected)
     assert 0.0 <= neg.weighted_score < 0.001
@@ -59,6 +59,13 @@ def test_weighted_net_negative_and_net_positive_examples() -> None:
     exp = neg.explanation
     assert exp.scored and exp.positive_sum == pytest.approx(0.05) and exp.negative_sum == pytest.approx(2.34)
     assert {t.action: t.contribution for t in exp.terms}["report"] == pytest.approx(-2.34)
+    plain = [PostCandidate(1, 5, in_network=True, phoenix_scores={"favorite": 0.1, "report": 0.01})]
+    run_scorer(scorer, q(), plain)  # not debug: same score and sums, no per-action terms
+    assert plain[0].weighted_score == neg.weighted_score and plain[0].explanation.terms == ()
+    assert plain[0].explanation.negative_sum == exp.negative_sum
+    always = [PostCandidate(1, 5, in_network=True, phoenix_scores={"favorite": 0.1})]
+    run_scorer(WeightedScorer(always_explain=True), q(), always)
+    assert [t.action for t in always[0].explanation.terms if t.probability] == ["favorite"]
 
 
 def test_weighted_unscored_is_not_zero() -> None:
