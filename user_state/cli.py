@@ -22,6 +22,8 @@ def register(groups) -> None:  # noqa: ANN001 - infra.cli.CliGroups
         """Consume engagements, social_graph and posts into Redis until SIGTERM / Ctrl-C, then stop
         the consumers (committing their offsets) and close Redis."""
         from infra.grpc_server import start_metrics_server, start_server
+        from infra.kafka_io import ensure_topics
+        from infra.settings import connection_settings
         from user_state.ingest import UserStateIngest
         from user_state.settings import UserStateSettings
 
@@ -30,6 +32,11 @@ def register(groups) -> None:  # noqa: ANN001 - infra.cli.CliGroups
             settings = UserStateSettings(**overrides)
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from None
+
+        conn = connection_settings()
+        topics = conn.topics()
+        # On a fresh broker the ingest would wait forever for topics nobody created yet.
+        ensure_topics([topics.engagements, topics.social_graph, topics.posts], bootstrap=conn.kafka_bootstrap_servers)
 
         async def run() -> None:
             start_metrics_server(settings.metrics_port)
