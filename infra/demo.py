@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
+import importlib.resources
 import json
 import logging
 import shutil
@@ -279,7 +280,7 @@ def variant_config(out: Path) -> Path:
     """The default pipeline with favorites weighted 10x: a change a ranking engineer might try."""
     import yaml
 
-    default = Path(__file__).resolve().parents[1] / "home_mixer" / "configs" / "default.yaml"
+    default = importlib.resources.files("home_mixer") / "configs" / "default.yaml"
     config = yaml.safe_load(default.read_text())
     for scorer in config["scorers"]:
         if isinstance(scorer, dict) and scorer.get("name") == "WeightedScorer":
