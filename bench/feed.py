@@ -10,7 +10,11 @@ the retrieval index; retrieval and the ranker are freshly initialised small mode
 Every request is for a NEW viewer, so the scored-candidate cache never short-cuts the
 pipeline. One request in flight; all services share this one Python process (and its GIL), so
 latencies are an upper bound of a multi-process deployment on the same cores.
-Reports p50/p99/qps of non-debug requests and per-stage p50 from debug requests.
+Reports p50/p99/qps of non-debug requests, per-stage p50 from debug requests (which also build
+the per-action explanation terms) and the 1-minute load average before and after the timed
+requests: the box is shared, and its load moves these numbers by tens of percent.
+``--profile FILE`` runs cProfile over the timed requests (the event loop thread, i.e. every
+asyncio service; the ranker's model thread and the Kafka threads are not in it).
 """
 
 from __future__ import annotations
