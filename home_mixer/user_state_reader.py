@@ -32,7 +32,8 @@ from user_state.reader import AuthorStats
 from user_state.redis_state import RedisUserState
 from user_state.settings import UserStateSettings
 
-# Every reply below is indexed by KEYS position (1-based in Lua), so ids never cross the wire twice.
+# Replies name hits by KEYS position (1-based in Lua) and leave out empty rows, so ids never
+# cross the wire twice and a post nobody engaged with costs no reply parsing.
 _MISSING_LUA = """
 local gone = {}
 for i, k in ipairs(KEYS) do
@@ -42,15 +43,19 @@ return gone
 """
 _HGETALL_LUA = """
 local out = {}
-for i, k in ipairs(KEYS) do out[i] = redis.call('HGETALL', k) end
+for i, k in ipairs(KEYS) do
+  local row = redis.call('HGETALL', k)
+  if #row > 0 then out[#out + 1] = i; out[#out + 1] = row end
+end
 return out
 """
 _AUTHOR_STATS_LUA = """
 local out = {}
 for i, k in ipairs(KEYS) do
   local v = redis.call('HMGET', k, 'followers', 'impressions')
-  out[2 * i - 1] = v[1] or ''
-  out[2 * i] = v[2] or ''
+  if v[1] or v[2] then
+    out[#out + 1] = i; out[#out + 1] = v[1] or '0'; out[#out + 1] = v[2] or '0'
+  end
 end
 return out
 """
@@ -168,15 +173,22 @@ class FeedUserStateReader(RedisUserState):
         ids = list(dict.fromkeys(post_ids))
         if not ids:
             return {}
-        rows = await self._hgetall(keys=[keys.post_counts(p) for p in ids])
-        return {p: _counts(row) for p, row in zip(ids, rows, strict=True)}
+        flat = await self._hgetall(keys=[keys.post_counts(p) for p in ids])
+        out: dict[int, dict[str, int]] = {p: {} for p in ids}
+        for j in range(0, len(flat), 2):
+            out[ids[int(flat[j]) - 1]] = _counts(flat[j + 1])
+        return out
 
     async def author_stats(self, author_ids: Iterable[int]) -> dict[int, AuthorStats]:
         ids = list(dict.fromkeys(author_ids))
         if not ids:
             return {}
         flat = await self._author_stats(keys=[keys.author_stats(a) for a in ids])
-        return {a: AuthorStats(int(flat[2 * i] or 0), int(flat[2 * i + 1] or 0)) for i, a in enumerate(ids)}
+        empty = AuthorStats(0, 0)
+        out = dict.fromkeys(ids, empty)
+        for j in range(0, len(flat), 3):
+            out[ids[int(flat[j]) - 1]] = AuthorStats(int(flat[j + 1]), int(flat[j + 2]))
+        return out
 
     async def blockers_of_viewer_among(self, viewer_id: int, user_ids: Iterable[int]) -> set[int]:
         """The users among ``user_ids`` whose block list contains ``viewer_id``."""
