@@ -32,6 +32,7 @@ from phoenix.transformer import Transformer, TransformerConfig, prefix_mask, rig
 
 NUM_ACTION_FEATURES = 64  # ActionName 0..63 = X's discrete heads (reference §4.3.6)
 MASKS = ("causal", "bidirectional")
+POOLINGS = ("mean", "last")
 
 
 @dataclass(frozen=True)
@@ -49,12 +50,18 @@ class RetrievalConfig:
     use_user_embedding: bool = True
     mask: str = "causal"
     dropout: float = 0.0  # on the user tower's input tokens, training only (small data overfits)
+    # "mean": masked mean over [user | history] outputs (X's pooling); "last": the newest item's
+    # output only, as SASRec - with the causal mask it already attends to the whole history and
+    # weighs recent items as it learns to, which next-item benchmarks reward
+    pooling: str = "mean"
 
     def __post_init__(self) -> None:
         if self.transformer.dim != self.dim:
             raise ValueError(f"transformer.dim ({self.transformer.dim}) must equal dim ({self.dim})")
         if self.mask not in MASKS:
             raise ValueError(f"mask must be one of {MASKS}, got {self.mask!r}")
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, got {self.pooling!r}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
         if self.max_history < 1:
@@ -173,8 +180,10 @@ class TwoTowerModel(nn.Module):
         return self.transformer(x, positions, mask), valid
 
     def user_vectors(self, batch: HistoryBatch) -> torch.Tensor:
-        """``[B, D]`` unit user vectors: masked mean-pool over all valid positions."""
+        """``[B, D]`` unit user vectors: masked mean-pool over all valid positions (or the last one)."""
         hidden, valid = self.encode_history(batch)
+        if self.cfg.pooling == "last":  # histories are left-padded: the newest item is the last slot
+            return F.normalize(hidden[:, -1], dim=-1, eps=1e-12)
         w = valid.to(hidden.dtype)[..., None]
         pooled = (hidden * w).sum(1) / w.sum(1)
         return F.normalize(pooled, dim=-1, eps=1e-12)
@@ -187,6 +196,8 @@ class TwoTowerModel(nn.Module):
         if self.cfg.mask != "causal":
             raise ValueError("per-prefix user vectors need the causal mask")
         hidden, valid = self.encode_history(batch)
+        if self.cfg.pooling == "last":
+            return F.normalize(hidden[:, 1:], dim=-1, eps=1e-12)
         w = valid.to(hidden.dtype)[..., None]
         running = (hidden * w).cumsum(1) / w.cumsum(1).clamp_min(1.0)
         return F.normalize(running[:, 1:], dim=-1, eps=1e-12)

@@ -74,6 +74,9 @@ class TrainConfig:
     lr: float = 2e-3
     weight_decay: float = 0.0
     global_negatives: int = 256
+    # softmax over the WHOLE corpus instead of sampled negatives: exact and cheap for small
+    # catalogues (MovieLens' 1,682 movies); impractical for X-sized corpora
+    full_softmax: bool = False
     init_temperature: float = 0.1
     logq_scale: float = 1.0
     positive_actions: tuple[int, ...] = DEFAULT_POSITIVE_ACTIONS
@@ -81,10 +84,15 @@ class TrainConfig:
     seed: int = 0
     device: str = "cpu"
     max_seconds: float | None = None
+    # torch intra-op threads during training (restored afterwards); None = leave as is. Small
+    # models on a shared, loaded CPU run several times faster on 1 thread than on 2 that spin
+    num_threads: int | None = None
     progress: bool = True
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.num_threads is not None and self.num_threads < 1:
+            raise ValueError(f"num_threads must be >= 1, got {self.num_threads}")
         if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0 or self.global_negatives < 0:
             raise ValueError(f"bad training config: {self}")
         if not self.positive_actions:
@@ -125,6 +133,8 @@ class Corpus:
         self.author_ids = np.fromiter((author[p] for p in self.post_ids.tolist()), np.int64, len(author))
         c = np.fromiter((counts[p] for p in self.post_ids.tolist()), np.float64, len(author)) + 1.0
         self.log_q = dict(zip(self.post_ids.tolist(), np.log(c / c.sum()).tolist(), strict=True))
+        self.log_q_array = np.log(c / c.sum()).astype(np.float32)  # aligned with post_ids
+        self.index = {p: i for i, p in enumerate(self.post_ids.tolist())}
 
 
 def _windows(
@@ -151,6 +161,21 @@ def train(
     on_epoch_end: Callable[[int, TwoTowerModel], float | None] | None = None,
 ) -> TrainResult:
     """Train in place; with ``on_epoch_end`` returning a score, the best epoch's weights are kept."""
+    threads_before = torch.get_num_threads()
+    if cfg.num_threads is not None:
+        torch.set_num_threads(cfg.num_threads)
+    try:
+        return _train(model, histories, cfg, on_epoch_end)
+    finally:
+        torch.set_num_threads(threads_before)
+
+
+def _train(
+    model: TwoTowerModel,
+    histories: Sequence[UserHistory],
+    cfg: TrainConfig,
+    on_epoch_end: Callable[[int, TwoTowerModel], float | None] | None,
+) -> TrainResult:
     if model.cfg.mask != "causal":
         raise ValueError("training uses every next-item target of a window and needs mask='causal'")
     torch.manual_seed(cfg.seed)
@@ -232,6 +257,13 @@ def _step(
     user_vecs = prefix[torch.from_numpy(rows_b).to(dev), torch.from_numpy(rows_l).to(dev)]
     tgt_posts = targets[0][rows_b, rows_l]
     tgt_authors = targets[1][rows_b, rows_l]
+    if cfg.full_softmax:
+        cand_posts = corpus.post_ids
+        cand_vecs = model.candidate_vectors(cand_posts, corpus.author_ids)
+        target_index = np.fromiter((corpus.index[int(p)] for p in tgt_posts), np.int64, tgt_posts.size)
+        log_q = torch.from_numpy(corpus.log_q_array).to(dev)
+        return loss_fn(user_vecs, torch.from_numpy(target_index).to(dev), cand_vecs,
+                       torch.from_numpy(cand_posts).to(dev), log_q, torch.from_numpy(rows_b).to(dev))
     uniq, first, inverse = np.unique(tgt_posts, return_index=True, return_inverse=True)
     neg = (
         rng.integers(0, corpus.post_ids.size, cfg.global_negatives)

@@ -24,8 +24,9 @@ def test_vectors_are_unit_length():
     assert torch.allclose(u.norm(dim=-1), torch.ones(2), atol=1e-5)
 
 
-def test_prefix_vectors_equal_separate_runs_on_each_prefix():
-    m = tiny_model()
+@pytest.mark.parametrize("pooling", ["mean", "last"])
+def test_prefix_vectors_equal_separate_runs_on_each_prefix(pooling):
+    m = tiny_model(pooling=pooling)
     h = history(5, [11, 12, 13, 14, 15])
     with torch.no_grad():
         prefix = m.prefix_user_vectors(batch_of([h]))[0]
@@ -72,5 +73,7 @@ def test_checkpoint_round_trip(tmp_path):
 def test_config_validation():
     with pytest.raises(ValueError, match="mask"):
         RetrievalConfig(mask="sideways")
+    with pytest.raises(ValueError, match="pooling"):
+        RetrievalConfig(pooling="max")
     with pytest.raises(ValueError, match="post ids"):
         tiny_model().candidate_vectors(np.array([1, 2]), np.array([1]))
