@@ -24,6 +24,9 @@ class RankerConfig:
     table_dim: int = 64  # width of a hash-table row (projected to transformer.dim per hash)
     history_len: int = 256  # S: most recent engagements kept, newest last
     max_candidates: int = 2800  # per request (X's home-mixer sends up to ~2,800)
+    # Candidate post-kind flags (reply / retweet / quote / video) as a token feature. Checkpoints
+    # written before the flag existed load with it off, so their weights still fit.
+    post_kind_features: bool = True
 
     def __post_init__(self) -> None:
         if self.history_len < 1 or self.table_dim < 1 or self.max_candidates < 1:
@@ -50,6 +53,7 @@ class RankerConfig:
                 table_dim=int(data["table_dim"]),
                 history_len=int(data["history_len"]),
                 max_candidates=int(data.get("max_candidates", 2800)),
+                post_kind_features=bool(data.get("post_kind_features", False)),
             )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"ranker config is incomplete or has unknown fields: {exc}") from exc

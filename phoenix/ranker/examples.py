@@ -81,15 +81,33 @@ class FollowTimeline:
         return i >= 0 and self._states[(user, author)][i]
 
 
-def _post_index(posts: Iterable[events_pb2.PostCreated | events_pb2.PostEvent]) -> dict[int, tuple[int, int]]:
-    """post_id -> (author_id, created_at_ms)."""
-    index: dict[int, tuple[int, int]] = {}
+@dataclass(frozen=True)
+class _PostInfo:
+    """What the post stream says about a post (the ranker's TweetInfo-equivalent fields)."""
+
+    author_id: int
+    created_ms: int
+    is_reply: bool = False
+    is_retweet: bool = False
+    is_quote: bool = False
+    has_video: bool = False
+
+
+def _post_index(posts: Iterable[events_pb2.PostCreated | events_pb2.PostEvent]) -> dict[int, _PostInfo]:
+    index: dict[int, _PostInfo] = {}
     for item in posts:
         if isinstance(item, events_pb2.PostEvent):
             if not item.HasField("created"):
                 continue
             item = item.created
-        index[item.post_id] = (item.author_id, item.created_at * 1000)
+        index[item.post_id] = _PostInfo(
+            item.author_id,
+            item.created_at * 1000,
+            is_reply=item.is_reply or item.in_reply_to_post_id > 0,
+            is_retweet=item.is_retweet or item.source_post_id > 0,
+            is_quote=item.quoted_post_id > 0,
+            has_video=item.has_video or item.video_duration_ms > 0,
+        )
     return index
 
 
@@ -197,7 +215,7 @@ def _example(
     user_id: int,
     history: list[HistoryItem],
     group: list[_Seen],
-    post_index: dict[int, tuple[int, int]],
+    post_index: dict[int, _PostInfo],
     t0: int,
     follow: FollowTimeline,
     counts: PostCounts,
@@ -206,11 +224,16 @@ def _example(
     dwell = np.zeros(len(group), np.float32)
     candidates = []
     for j, s in enumerate(group):
-        author, created = post_index.get(s.post_id, (s.author_id, 0))
-        author = author or s.author_id
+        info = post_index.get(s.post_id) or _PostInfo(s.author_id, 0)
+        author = info.author_id or s.author_id
         in_network = follow.follows(user_id, author, s.first_seen_ms)
         so_far = counts.at(s.post_id, s.first_seen_ms)
-        candidates.append(CandidateItem(s.post_id, author, created, in_network, s.surface, so_far))
+        candidates.append(
+            CandidateItem(
+                s.post_id, author, info.created_ms, in_network, s.surface, so_far,
+                info.is_reply, info.is_retweet, info.is_quote, info.has_video,
+            )  # fmt: skip
+        )
         for a in s.actions:
             head = HEAD_INDEX_BY_ACTION.get(a)
             if head is not None:

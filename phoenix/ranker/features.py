@@ -17,12 +17,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from infra.snowflake import snowflake_timestamp_ms
+from infra.snowflake import TWITTER_EPOCH_MS, snowflake_timestamp_ms
 from phoenix.actions import DWELL_CLIP_S, OUTPUT_SLOTS
 from phoenix.hashing import hash_ids
 from phoenix.ranker.config import AGE_BUCKET_MINUTES, AGE_BUCKETS, PRODUCT_SURFACES, RankerConfig
 
+SNOWFLAKE_SHIFT = 22  # infra.snowflake: (ms since epoch) << 22 | sequence
 NUM_COUNTS = 5
+# Post-kind flags of a candidate (reference §4.3.3 context features; TweetInfo carries them):
+# is_reply, is_retweet, is_quote, has_video.
+POST_KIND_FLAGS = ("is_reply", "is_retweet", "is_quote", "has_video")
+NUM_KIND_FLAGS = len(POST_KIND_FLAGS)
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,11 @@ class CandidateItem:
     surface: int = 0
     # Engagement counts so far (fav, reply, repost, quote, view), as home-mixer hydrates them.
     counts: tuple[int, int, int, int, int] = (0, 0, 0, 0, 0)
+    # What kind of post it is (from PostCreated in training, TweetInfo when serving).
+    is_reply: bool = False
+    is_retweet: bool = False
+    is_quote: bool = False
+    has_video: bool = False
 
 
 @dataclass
@@ -78,6 +88,7 @@ class RankerBatch:
     cand_age: torch.Tensor  # [B, C] long
     cand_in_network: torch.Tensor  # [B, C] long (0/1)
     cand_counts: torch.Tensor  # [B, C, 5] float log2(count + 1) / 32
+    cand_kind: torch.Tensor  # [B, C, NUM_KIND_FLAGS] float 0/1
     cand_valid: torch.Tensor  # [B, C] bool
 
     def to(self, device: torch.device | str) -> RankerBatch:
@@ -136,6 +147,7 @@ def build_batch(
     cand_age = np.zeros((b, c), np.int64)
     cand_in_net = np.zeros((b, c), np.int64)
     cand_counts = np.zeros((b, c, NUM_COUNTS), np.float32)
+    cand_kind = np.zeros((b, c, NUM_KIND_FLAGS), np.float32)
     cand_valid = np.zeros((b, c), bool)
 
     for i, user in enumerate(users):
@@ -153,14 +165,9 @@ def build_batch(
         cands = candidates[i]
         if len(cands) > c:
             raise ValueError(f"user {user.user_id} has {len(cands)} candidates, batch width is {c}")
-        for j, cand in enumerate(cands):
-            cand_post[i, j] = cand.post_id
-            cand_author[i, j] = cand.author_id
-            cand_surface[i, j] = _clip_surface(cand.surface)
-            cand_age[i, j] = age_bucket(cand.created_at_ms, cand.post_id, nows[i])
-            cand_in_net[i, j] = int(cand.in_network)
-            cand_counts[i, j] = cand.counts
-            cand_valid[i, j] = True
+        if cands:
+            _fill_candidates(cands, nows[i], i, cand_post, cand_author, cand_surface, cand_age,
+                             cand_in_net, cand_counts, cand_kind, cand_valid)  # fmt: skip
 
     user_ids = np.array([u.user_id for u in users], np.int64)
     t = torch.from_numpy
@@ -178,5 +185,40 @@ def build_batch(
         cand_age=t(cand_age),
         cand_in_network=t(cand_in_net),
         cand_counts=t(np.log2(np.maximum(cand_counts, 0) + 1) / 32),
+        cand_kind=t(cand_kind),
         cand_valid=t(cand_valid),
     )
+
+
+def age_buckets(created_at_ms: np.ndarray, post_ids: np.ndarray, now_ms: int) -> np.ndarray:
+    """Vectorised ``age_bucket`` over arrays of creation times and post ids."""
+    from_id = np.where(post_ids > 0, (post_ids >> SNOWFLAKE_SHIFT) + TWITTER_EPOCH_MS, 0)
+    created = np.where(created_at_ms != 0, created_at_ms, from_id)
+    minutes = (now_ms - created) // 60_000
+    buckets = np.minimum(minutes // AGE_BUCKET_MINUTES + 1, AGE_BUCKETS - 1)
+    return np.where((created <= 0) | (now_ms < created), 0, buckets)
+
+
+def _fill_candidates(cands: Sequence[CandidateItem], now_ms: int, i: int, post: np.ndarray,
+                     author: np.ndarray, surface: np.ndarray, age: np.ndarray, in_net: np.ndarray,
+                     counts: np.ndarray, kind: np.ndarray, valid: np.ndarray) -> None:
+    """Row ``i`` of the candidate arrays from one user's list: one pass over the Python objects
+    into a table, then column-wise numpy (a request has up to 2,800 candidates)."""
+    n = len(cands)
+    table = np.array(
+        [
+            (x.post_id, x.author_id, x.created_at_ms, x.surface, x.in_network, *x.counts,
+             x.is_reply, x.is_retweet, x.is_quote, x.has_video)
+            for x in cands
+        ],
+        dtype=np.int64,
+    )  # fmt: skip
+    post[i, :n] = table[:, 0]
+    author[i, :n] = table[:, 1]
+    surf = table[:, 3]
+    surface[i, :n] = np.where((surf >= 0) & (surf < PRODUCT_SURFACES), surf, 0)
+    age[i, :n] = age_buckets(table[:, 2], table[:, 0], now_ms)
+    in_net[i, :n] = table[:, 4] != 0
+    counts[i, :n] = table[:, 5 : 5 + NUM_COUNTS]
+    kind[i, :n] = table[:, 5 + NUM_COUNTS :] != 0
+    valid[i, :n] = True

@@ -7,7 +7,7 @@ projection, and every feature embedding of a token is added into one model-width
 * history token   = post + author embeddings + Σ(action rows of the actions taken, over the
                     64-slot ActionName taxonomy) + product-surface embedding + dwell·vector
 * candidate token = post + author embeddings + product-surface + post-age-bucket + in-network
-                    + MLP(log2 engagement counts)
+                    + MLP(log2 engagement counts) + post-kind flags (reply/retweet/quote/video)
 
 Two equivalent ways to score (tests hold them within 1e-4):
 
@@ -24,7 +24,7 @@ from torch import nn
 from phoenix.actions import DWELL_CLIP_S, NUM_DISCRETE, OUTPUT_SLOTS
 from phoenix.embeddings import HashedEmbedding
 from phoenix.ranker.config import AGE_BUCKETS, NUM_USER_PREFIX_TOKENS, PRODUCT_SURFACES, RankerConfig
-from phoenix.ranker.features import NUM_COUNTS, RankerBatch
+from phoenix.ranker.features import NUM_COUNTS, NUM_KIND_FLAGS, RankerBatch
 from phoenix.transformer import KVCache, Transformer, prefix_mask, ranker_mask, right_anchored_positions
 
 
@@ -44,6 +44,7 @@ class PhoenixRanker(nn.Module):
         self.counts_mlp = nn.Sequential(
             nn.Linear(NUM_COUNTS, 64), nn.GELU(approximate="tanh"), nn.Linear(64, d, bias=False)
         )
+        self.kind_emb = nn.Linear(NUM_KIND_FLAGS, d, bias=False) if cfg.post_kind_features else None
         self.dwell_vec = nn.Parameter(torch.randn(d) * d**-0.5)
         for emb in (self.surface_emb, self.age_emb, self.in_network_emb):
             nn.init.normal_(emb.weight, std=d**-0.5)
@@ -67,7 +68,7 @@ class PhoenixRanker(nn.Module):
         return torch.cat([user, hist], 1)
 
     def candidate_tokens(self, batch: RankerBatch) -> torch.Tensor:
-        return (
+        tokens = (
             self.post_emb(batch.cand_post_rows)
             + self.author_emb(batch.cand_author_rows)
             + self.surface_emb(batch.cand_surface)
@@ -75,6 +76,9 @@ class PhoenixRanker(nn.Module):
             + self.in_network_emb(batch.cand_in_network)
             + self.counts_mlp(batch.cand_counts)
         )
+        if self.kind_emb is not None:
+            tokens = tokens + self.kind_emb(batch.cand_kind)
+        return tokens
 
     def _positions(self, batch: RankerBatch, num_candidates: int) -> torch.Tensor:
         return right_anchored_positions(

@@ -34,6 +34,24 @@ def history_from_sequence(seq: pb.UserActionSequence) -> list[HistoryItem]:
     return items
 
 
+def candidate_from_tweet_info(t: pb.TweetInfo, surface: int) -> CandidateItem:
+    """The same features training reads from the event log: follow flag, engagement counts so
+    far (fav, reply, repost, quote, views) and the post kind."""
+    counts = (t.fav_count, t.reply_count, t.retweet_count, t.quote_count, t.view_count)
+    return CandidateItem(
+        t.tweet_id,
+        t.author_id,
+        max(t.created_at_ms, 0),
+        t.is_author_followed_by_user or t.author_info.is_followed_by_user,
+        surface,
+        tuple(max(int(x), 0) for x in counts),  # type: ignore[arg-type]
+        is_reply=t.in_reply_to_tweet_id > 0,
+        is_retweet=t.retweeting_tweet_id > 0 or t.retweeted_tweet_id > 0,
+        is_quote=t.quoted_tweet_id > 0,
+        has_video=t.min_video_duration_ms > 0,
+    )
+
+
 def to_score_requests(
     request: pb.PredictNextActionsRequest, now_ms: int, max_candidates: int
 ) -> list[ScoreRequest]:
@@ -58,12 +76,7 @@ def to_score_requests(
                 raise InvalidRequest(
                     f"candidate_sets[{k}].candidates[{j}]: tweet_id must be > 0 and author_id >= 0"
                 )
-            in_network = t.is_author_followed_by_user or t.author_info.is_followed_by_user
-            cands.append(
-                CandidateItem(
-                    t.tweet_id, t.author_id, max(t.created_at_ms, 0), in_network, int(cs.product_surface)
-                )
-            )
+            cands.append(candidate_from_tweet_info(t, int(cs.product_surface)))
         seq = sequences.get(cs.user_id)
         history = history_from_sequence(seq) if seq is not None else []
         out.append(ScoreRequest(UserContext(cs.user_id, history), cands, now_ms))

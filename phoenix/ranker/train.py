@@ -1,5 +1,11 @@
 """Training: masked per-action BCE + dwell loss, AdamW, deterministic, optionally data-parallel.
 
+Two guards against memorising post ids (most posts of a later period were never seen in
+training, so their hashed rows are noise): ``post_id_dropout`` blanks a post's id rows (candidate
+and history) to the padding row with that probability per example, so the model also learns to
+score from author, counts, kind, age and follow flag; and ``train(..., early_stop=...)`` keeps
+the weights of the epoch with the lowest loss on a later held-out slice.
+
 Loss normalisation is GLOBAL: every rank sees the same shuffled order of the whole batch, works
 on its own contiguous slice, and divides its loss sum by the number of valid candidates in the
 WHOLE batch (times ``world_size``, because DDP averages gradients). So N processes take exactly
@@ -43,6 +49,11 @@ class TrainConfig:
     device: str = "cpu"
     max_steps: int | None = None
     progress: bool = True
+    post_id_dropout: float = 0.0  # probability a post id is replaced by padding while training
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.post_id_dropout <= 1.0:
+            raise ValueError(f"post_id_dropout must be in [0, 1], got {self.post_id_dropout}")
 
 
 @dataclass
@@ -51,6 +62,8 @@ class TrainStats:
     examples: int
     final_loss: float
     examples_per_s: float
+    best_epoch: int | None = None  # with early stopping: the epoch whose weights were kept (0-based)
+    early_stop_losses: tuple[float, ...] = ()  # held-out loss after each epoch
 
 
 def seed_everything(seed: int) -> None:
@@ -72,6 +85,34 @@ def collate(examples: Sequence[Example], cfg: RankerConfig) -> tuple[RankerBatch
     return batch, labels, dwell
 
 
+def drop_post_ids(batch: RankerBatch, keys: Sequence[int], seed: int, p: float) -> None:
+    """Blank post-id rows in place with probability ``p``; the draw for an example depends only on
+    ``(seed, key)``, so data-parallel ranks make the same choices as one process would."""
+    if p <= 0:
+        return
+    c, s = batch.cand_post_rows.shape[1], batch.hist_post_rows.shape[1]
+    drop = np.stack([np.random.default_rng([seed, int(k)]).random(c + s) < p for k in keys])
+    drop_t = torch.from_numpy(drop)
+    batch.cand_post_rows[drop_t[:, :c]] = 0
+    batch.hist_post_rows[drop_t[:, c:]] = 0
+
+
+@torch.no_grad()
+def mean_loss(model: PhoenixRanker, examples: Sequence[Example], tcfg: TrainConfig, batch_size: int = 64) -> float:
+    """Mean per-candidate training loss (BCE over actions + dwell term) on ``examples``."""
+    was_training = model.training
+    model.eval()
+    total, n = 0.0, 0
+    device = torch.device(tcfg.device)
+    for start in range(0, len(examples), batch_size):
+        chunk = examples[start : start + batch_size]
+        batch, labels, dwell = collate(chunk, model.cfg)
+        total += float(loss_sums(model, batch.to(device), labels.to(device), dwell.to(device), tcfg.dwell_weight))
+        n += sum(len(e.candidates) for e in chunk)
+    model.train(was_training)
+    return total / max(n, 1)
+
+
 def loss_sums(
     model: torch.nn.Module, batch: RankerBatch, labels: torch.Tensor, dwell: torch.Tensor, dwell_weight: float
 ) -> torch.Tensor:
@@ -90,8 +131,13 @@ def train(
     *,
     rank: int = 0,
     world_size: int = 1,
+    early_stop: Sequence[Example] = (),
 ) -> TrainStats:
-    """Train in place. With ``world_size > 1`` the process group must already be initialised."""
+    """Train in place. With ``world_size > 1`` the process group must already be initialised.
+
+    With ``early_stop`` examples (a period after the training data), the held-out loss is
+    measured after every epoch and the model ends with the weights of the best epoch.
+    """
     if not examples:
         raise ValueError("no training examples")
     seed_everything(tcfg.seed)
@@ -116,6 +162,8 @@ def train(
         TimeElapsedColumn(), disable=not show,
     )  # fmt: skip
     step, seen, loss_value, started = 0, 0, float("nan"), time.perf_counter()
+    held_out: list[float] = []
+    best_state: dict[str, torch.Tensor] | None = None
     with progress:
         task = progress.add_task("train", total=total, loss=float("nan"), eps=0.0)
         for epoch in range(tcfg.epochs):
@@ -130,6 +178,7 @@ def train(
                 mine = np.array_split(idx, world_size)[rank]
                 opt.zero_grad(set_to_none=True)
                 batch, labels, dwell = collate([examples[i] for i in mine], model.cfg)
+                drop_post_ids(batch, [epoch * len(examples) + int(i) for i in mine], tcfg.seed, tcfg.post_id_dropout)
                 local = loss_sums(
                     net, batch.to(device), labels.to(device), dwell.to(device), tcfg.dwell_weight
                 )
@@ -139,9 +188,24 @@ def train(
                 seen += len(idx)
                 loss_value = float(local.detach()) / max(global_valid, 1) * world_size
                 progress.update(task, advance=1, loss=loss_value, eps=seen / (time.perf_counter() - started))
+            if early_stop:
+                eval_started = time.perf_counter()
+                held_out.append(mean_loss(model, early_stop, tcfg))
+                if held_out[-1] <= min(held_out):
+                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                log.info("epoch %d: held-out loss %.5f", epoch, held_out[-1])
+                model.train()
+                started += time.perf_counter() - eval_started  # throughput counts training only
+            if step >= total:
+                break
     elapsed = time.perf_counter() - started
+    if best_state is not None:
+        model.load_state_dict(best_state)
     model.eval()
-    return TrainStats(step, seen, loss_value, seen / elapsed if elapsed > 0 else 0.0)
+    return TrainStats(
+        step, seen, loss_value, seen / elapsed if elapsed > 0 else 0.0,
+        best_epoch=int(np.argmin(held_out)) if held_out else None, early_stop_losses=tuple(held_out),
+    )  # fmt: skip
 
 
 def save_ranker(model: PhoenixRanker, directory: str | os.PathLike) -> str:

@@ -41,8 +41,13 @@ def split_topics(stream: Iterable[tuple[str, Message]]) -> SplitEvents:
     return out
 
 
-def world_oracle(world) -> OracleFn:  # noqa: ANN001 - events.world.World
-    """Adapt ``World.oracle_probabilities`` to ranker head names (matched by ActionName number)."""
+def world_oracle(world, *, ignore_position: bool = False) -> OracleFn:  # noqa: ANN001 - events.world.World
+    """Adapt ``World.oracle_probabilities`` to ranker head names (matched by ActionName number).
+
+    ``ignore_position=True`` evaluates every impression as if shown at the top of the feed: the
+    truth minus the feed-position term, which the ranker cannot see (X's model is not given the
+    position either), so that oracle is the fair ceiling for a position-blind model.
+    """
     from events.world import ACTION_NUMBERS, ImpressionContext
 
     head_of = {
@@ -53,7 +58,7 @@ def world_oracle(world) -> OracleFn:  # noqa: ANN001 - events.world.World
 
     def oracle(user_id: int, candidate: CandidateItem, seen_ms: int, position: int) -> dict[str, float]:
         ctx = ImpressionContext(
-            position=max(position, 0), now_ms=seen_ms, follows_author=candidate.in_network
+            position=0 if ignore_position else max(position, 0), now_ms=seen_ms, follows_author=candidate.in_network
         )
         probs = world.oracle_probabilities(user_id, candidate.post_id, ctx)
         return {head_of[name]: p for name, p in probs.items() if name in head_of}

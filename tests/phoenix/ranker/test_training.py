@@ -121,3 +121,70 @@ def test_candidates_carry_engagement_counts_from_before_they_were_seen() -> None
     assert by_user[1] == (0, 0, 0, 0, 0)
     assert by_user[2] == (1, 0, 0, 0, 1)  # one fav, one view before user 2 saw it
     assert by_user[3] == (1, 0, 0, 0, 2)
+
+
+def test_candidates_carry_post_kind_flags_from_the_post_stream() -> None:
+    imp = pb.CLIENT_TWEET_IMPRESSION
+    posts = [
+        events_pb2.PostCreated(post_id=101, author_id=9, created_at=1, is_reply=True, in_reply_to_post_id=7),
+        events_pb2.PostEvent(
+            created=events_pb2.PostCreated(post_id=102, author_id=9, created_at=1, is_retweet=True, source_post_id=7)
+        ),
+        events_pb2.PostCreated(post_id=103, author_id=9, created_at=1, quoted_post_id=7, has_video=True),
+        events_pb2.PostCreated(post_id=104, author_id=9, created_at=1),
+    ]
+    events = [_ev(i, 1, 100 + i, imp, 1000 * i) for i in range(1, 5)]
+    train_ex, _ = build_examples(posts, events, history_len=2, max_candidates=4)
+    flags = [(c.is_reply, c.is_retweet, c.is_quote, c.has_video) for c in train_ex[0].candidates]
+    assert flags == [
+        (True, False, False, False),
+        (False, True, False, False),
+        (False, False, True, True),
+        (False, False, False, False),
+    ]
+
+
+def test_post_id_dropout_blanks_ids_deterministically_per_example() -> None:
+    from phoenix.ranker.features import CandidateItem, HistoryItem, UserContext, build_batch
+    from phoenix.ranker.train import drop_post_ids
+
+    cfg = small_config()
+    users = [UserContext(u, [HistoryItem(500 + i, 3) for i in range(cfg.history_len)]) for u in (1, 2)]
+    cands = [[CandidateItem(1000 + j, 4) for j in range(200)] for _ in users]
+
+    def dropped(keys, p):
+        batch = build_batch(users, cands, T0_MS, cfg)
+        drop_post_ids(batch, keys, seed=3, p=p)
+        return batch
+
+    a, b = dropped([10, 11], 0.5), dropped([10, 11], 0.5)
+    assert torch.equal(a.cand_post_rows, b.cand_post_rows) and torch.equal(a.hist_post_rows, b.hist_post_rows)
+    blank = (a.cand_post_rows == 0).all(-1).float().mean()
+    assert 0.4 < float(blank) < 0.6  # about half the candidate post ids are now padding
+    assert (a.cand_author_rows != 0).all()  # only post ids are touched
+    # The draw depends on the example's key, not on its row in the batch.
+    c = dropped([11, 10], 0.5)
+    assert torch.equal(c.cand_post_rows[0], a.cand_post_rows[1])
+    assert torch.equal(dropped([10, 11], 0.0).cand_post_rows, build_batch(users, cands, T0_MS, cfg).cand_post_rows)
+    with pytest.raises(ValueError):
+        TrainConfig(post_id_dropout=1.5)
+
+
+def test_early_stopping_keeps_the_best_epoch(one_thread) -> None:
+    world = TinyWorld(users=24, posts=120, topics=2, seed=2)
+    split = T0_MS + 30 * 60_000
+    train_ex, held_out = build_examples(
+        world.posts(), world.engagements(40), history_len=8, max_candidates=8, split_time_ms=split
+    )
+    torch.manual_seed(0)
+    model = PhoenixRanker(small_config())
+    # A large learning rate overfits a tiny set quickly, so the held-out loss turns upward.
+    stats = train(
+        model, train_ex, TrainConfig(epochs=6, batch_size=8, lr=2e-2, progress=False), early_stop=held_out
+    )
+    assert len(stats.early_stop_losses) == 6
+    assert stats.best_epoch == int(np.argmin(stats.early_stop_losses))
+    from phoenix.ranker.train import mean_loss
+
+    kept = mean_loss(model, held_out, TrainConfig())
+    assert kept == pytest.approx(min(stats.early_stop_losses), rel=1e-4)
