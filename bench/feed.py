@@ -8,8 +8,9 @@ Load: viewers that each follow the same 200 authors with 8 posts each over the l
 candidates. Events go through the real broker into Thunder, the user-state ingest (Redis) and
 the retrieval index; retrieval and the ranker are freshly initialised small models.
 Every request is for a NEW viewer, so the scored-candidate cache never short-cuts the
-pipeline. One request in flight; all services share this one Python process (and its GIL), so
-latencies are an upper bound of a multi-process deployment on the same cores.
+pipeline. One request in flight. The ranker serves from its own process (``--single-process``
+keeps it in this one); Thunder, retrieval, the ingest consumers and home-mixer share this Python
+process (and its GIL), so latencies are an upper bound of a deployment on the same cores.
 Reports p50/p99/qps of non-debug requests, per-stage p50 from debug requests (which also build
 the per-action explanation terms) and the 1-minute load average before and after the timed
 requests: the box is shared, and its load moves these numbers by tens of percent.
@@ -76,7 +77,8 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-async def run(n_requests: int, n_debug: int, warmup: int, profile: str | None = None) -> dict:
+async def run(n_requests: int, n_debug: int, warmup: int, profile: str | None = None,
+              single_process: bool = False) -> dict:
     n_viewers = warmup + n_requests + n_debug
     now_ms = int(time.time() * 1000)
     with EmbeddedServices.start() as svc:
@@ -84,7 +86,8 @@ async def run(n_requests: int, n_debug: int, warmup: int, profile: str | None = 
                                      client_timeout_s=4)
         started = time.perf_counter()
         async with local_stack(load_events(n_viewers, now_ms), bootstrap=svc.kafka_bootstrap, redis_url=svc.redis_url,
-                               topic_prefix=f"bench{uuid.uuid4().hex[:6]}-", settings=settings) as stack:
+                               topic_prefix=f"bench{uuid.uuid4().hex[:6]}-", settings=settings,
+                               ranker_in_process=single_process) as stack:
             setup_s = time.perf_counter() - started
             viewers = iter(range(FIRST_VIEWER, FIRST_VIEWER + n_viewers))
             for _ in range(warmup):
@@ -139,12 +142,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench feed", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer requests (within 60 s)")
     parser.add_argument("--record", action="store_true", help="write bench/results/feed.json")
+    parser.add_argument("--single-process", action="store_true",
+                        help="serve the ranker in the bench process too (default: its own process, as deployed)")
     parser.add_argument("--profile", metavar="FILE",
                         help="cProfile the timed requests (main thread: every asyncio service) into FILE")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     n_requests, n_debug, warmup = (30, 5, 3) if args.quick else (200, 20, 5)
-    result = asyncio.run(run(n_requests, n_debug, warmup, args.profile))
+    result = asyncio.run(run(n_requests, n_debug, warmup, args.profile, args.single_process))
     result["quick"] = args.quick
+    result["ranker_process"] = "bench process" if args.single_process else "own process"
     emit("feed", result, record=args.record)
     return 0

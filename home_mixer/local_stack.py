@@ -22,6 +22,7 @@ from google.protobuf.message import Message
 
 from events.producer import produce
 from home_mixer.feed_client import FeedClient
+from home_mixer.ranker_process import ranker_process
 from home_mixer.server import HomeMixerServer, start_home_mixer
 from home_mixer.settings import HomeMixerSettings
 from infra.grpc_server import ServerHandle
@@ -66,7 +67,7 @@ class LocalStack:
     user_state: UserStateIngest
     live_index: LiveIndex
     retrieval: ServerHandle
-    ranker: ServerHandle
+    ranker: ServerHandle | None  # None when the ranker runs in its own process
     home_mixer: HomeMixerServer
     client: FeedClient
 
@@ -87,8 +88,14 @@ async def local_stack(
     retrieval_model: TwoTowerModel | None = None,
     settings: HomeMixerSettings | None = None,
     catch_up_timeout_s: float = 60.0,
+    ranker_in_process: bool = True,
 ) -> AsyncIterator[LocalStack]:
-    """Produce ``events`` to fresh topics, start every service, yield, and stop them all."""
+    """Produce ``events`` to fresh topics, start every service, yield, and stop them all.
+
+    ``ranker_in_process=False`` serves a fresh ranker (``ranker`` must then be None) from a child
+    process (``ranker_process.py``), as deployed."""
+    if ranker is not None and not ranker_in_process:
+        raise ValueError("a given ranker engine can only be served in process")
     connection = ConnectionSettings(
         kafka_bootstrap_servers=bootstrap, redis_url=redis_url,
         topic_posts=f"{topic_prefix}posts", topic_engagements=f"{topic_prefix}engagements",
@@ -123,12 +130,19 @@ async def local_stack(
         stack.append(retrieval_state.close)
         retrieval, _ = await serve_retrieval(live, retrieval_state)
         stack.append(lambda: retrieval.stop(0.5))
-        ranker_handle, ranker_service = await serve_ranker(ranker or fresh_ranker_engine())
-        stack.append(ranker_service.batcher.stop)
-        stack.append(lambda: ranker_handle.stop(0.5))
+        ranker_handle: ServerHandle | None = None
+        if ranker_in_process:
+            ranker_handle, ranker_service = await serve_ranker(ranker or fresh_ranker_engine())
+            stack.append(ranker_service.batcher.stop)
+            stack.append(lambda: ranker_handle.stop(0.5))
+            ranker_port = ranker_handle.port
+        else:
+            child = ranker_process()
+            ranker_port = await child.__aenter__()
+            stack.append(lambda: child.__aexit__(None, None, None))
         connection = connection.model_copy(update={
             "thunder_addr": thunder.address, "retrieval_addr": f"127.0.0.1:{retrieval.port}",
-            "ranker_addr": f"127.0.0.1:{ranker_handle.port}",
+            "ranker_addr": f"127.0.0.1:{ranker_port}",
         })
         home_mixer = await start_home_mixer(
             settings or HomeMixerSettings(host="127.0.0.1", port=0, metrics_port=0), connection)
