@@ -16,6 +16,20 @@ STAGE_DEPENDENCY: dict[str, str] = {
     "ServedHistoryQueryHydrator": "redis",
     "ImpressionBloomFilterQueryHydrator": "redis",
     "CachedPostsQueryHydrator": "redis",
+    # The user-state store (Redis written by the user-state ingest): without it the viewer's
+    # graph, history and the candidates' core data are unknown, which must be visible too.
+    "ScoringSequenceQueryHydrator": "user_state",
+    "RetrievalSequenceQueryHydrator": "user_state",
+    "FollowedUserIdsQueryHydrator": "user_state",
+    "BlockedUserIdsQueryHydrator": "user_state",
+    "MutedUserIdsQueryHydrator": "user_state",
+    "MutedKeywordsQueryHydrator": "user_state",
+    "ViewerStatsQueryHydrator": "user_state",
+    "CoreDataCandidateHydrator": "user_state",
+    "AuthorInfoCandidateHydrator": "user_state",
+    "BidirectionalFollowHydrator": "user_state",
+    "BlockedByHydrator": "user_state",
+    "EngagementCountsHydrator": "user_state",
 }
 
 
