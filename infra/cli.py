@@ -83,7 +83,7 @@ def demo(
     fresh: bool = typer.Option(False, "--fresh", help="ignore cached world + checkpoints in OUT/checkpoints"),
     out: Path = typer.Option(Path("runs/demo"), "--out", help="working folder (world, checkpoints, logs, replay)"),  # noqa: B008
     skip_replay: bool = typer.Option(False, "--skip-replay", help="stop after the feeds"),
-    replay_requests: int = typer.Option(40, help="request points in the replay comparison"),
+    replay_requests: int = typer.Option(20, help="request points in the replay comparison"),
     ranker_steps: int = typer.Option(300, help="ranker training steps"),
 ) -> None:
     """End-to-end demo: world -> Kafka -> trained models -> every service as its own process ->

@@ -42,8 +42,9 @@ from infra.supervisor import ServiceProcess, Supervisor
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
 MAX_WORLD_AGE_MS = 6 * HOUR_MS  # a cached world older than this is regenerated (its posts age out)
-RECIPE = "demo-v1"  # bump when the training recipe below changes: invalidates cached checkpoints
+RECIPE = "demo-v2"  # bump when the training recipe below changes: invalidates cached checkpoints
 VARIANT_NAME = "favorites_x10"
+TRAIN_FRACTION = 0.5  # models train on the first half of the log; the replay judges the second half
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class DemoOptions:
     fresh: bool = False
     out: Path = Path("runs/demo")
     skip_replay: bool = False
-    replay_requests: int = 40
+    replay_requests: int = 20
     ranker_steps: int = 300
     retrieval_epochs: int = 4
     catch_up_timeout_s: float = 120.0
@@ -116,6 +117,18 @@ def prepare_data(options: DemoOptions, console: Console) -> DemoData:
     return data
 
 
+def training_split_ms(world_dir: Path) -> int:
+    """The replay's split rule (``home_mixer.replay.driver``): models that learn only from events
+    before it can be reused by the replay without seeing the outcomes it judges them on."""
+    from events.log import EventLog, event_time_ms
+
+    times = [t for topic, msg in EventLog(world_dir).merged() if (t := event_time_ms(topic, msg)) > 0]
+    if not times:
+        raise ValueError(f"{world_dir} holds no timed events")
+    first, last = min(times), max(times)
+    return first + int(TRAIN_FRACTION * (last - first))
+
+
 def train_models(options: DemoOptions, data: DemoData, console: Console) -> None:
     """Brief CPU training with the Phoenix teams' own code paths (progress bars come from them)."""
     import torch
@@ -128,7 +141,9 @@ def train_models(options: DemoOptions, data: DemoData, console: Console) -> None
     from phoenix.ranker.train import TrainConfig, save_ranker, train
     from phoenix.retrieval.checkpoints import save_model
 
-    events = TrainingData.collect(EventLog(data.world_dir).merged(), split_ms=2**62)
+    split_ms = training_split_ms(data.world_dir)
+    events = TrainingData.collect(EventLog(data.world_dir).merged(), split_ms=split_ms)
+    console.print(f"training on the first {TRAIN_FRACTION:.0%} of the log's time span (the replay judges the rest)")
     cfg = small_config(history_len=32, max_candidates=2800)  # home-mixer sends up to 2,800 candidates
     examples, _ = build_examples(events.posts, events.engagements, history_len=cfg.history_len, max_candidates=16,
                                  social=events.social)
@@ -296,18 +311,20 @@ def variant_config(out: Path) -> Path:
 REPLAY_METRICS = ("ndcg@35", "hr@35", "utility", "negative_rate", "author_diversity", "in_network_share", "freshness_h")
 
 
-def run_replay_comparison(options: DemoOptions, world_dir: Path, console: Console) -> None:
+def run_replay_comparison(options: DemoOptions, data: DemoData, console: Console) -> None:
     from home_mixer.replay.driver import ReplaySettings, run_replay
     from home_mixer.replay.event_sources import log_source
-    from home_mixer.replay.models import TrainingBudget
     from home_mixer.replay.report import write_report
     from home_mixer.replay.summary import summarize
 
     settings = ReplaySettings(
         configs=(("default", None), (VARIANT_NAME, str(variant_config(options.out)))),
         baselines=("chronological",), seed=options.seed, max_requests=options.replay_requests,
-        budget=TrainingBudget(ranker_max_steps=min(options.ranker_steps, 200), retrieval_epochs=2))
-    run = run_replay(log_source(world_dir), settings)
+        train_fraction=TRAIN_FRACTION, ranker_checkpoint=str(data.ranker_dir),
+        retrieval_checkpoint=str(data.retrieval_dir))
+    run = run_replay(log_source(data.world_dir), settings)
+    if run.split_ms < training_split_ms(data.world_dir):
+        console.print("[red]warning: the models saw events after the replay's split[/]")
     summary = summarize(run)
     paths = write_report(run, summary, options.out / "replay")
     table = Table(title=f"Replay: {summary['requests']} request points after the training split "
@@ -373,6 +390,6 @@ def run_demo(options: DemoOptions, console: Console | None = None) -> int:
         if options.skip_replay:
             console.print("skipped (--skip-replay)")
         else:
-            run_replay_comparison(options, data.world_dir, console)
+            run_replay_comparison(options, data, console)
     console.rule(f"[bold green]demo finished in {time.perf_counter() - started:.0f} s")
     return 0
