@@ -9,7 +9,18 @@ import typer
 from google.protobuf.message import Message
 
 
-def _source(world: str | None, log: Path | None, movielens: bool, seed: int) -> Iterator[tuple[str, Message]]:
+def _ending_now(config):  # noqa: ANN001, ANN202 - WorldConfig
+    """The same world shifted so it ends at the current time: Thunder and the retrieval index keep
+    only the last 48 h, so a world dated in the past would age out the moment it is ingested."""
+    import time
+    from dataclasses import replace
+
+    from events.world.config import DAY_MS
+
+    return replace(config, start_ms=int(time.time() * 1000) - int(config.days * DAY_MS))
+
+
+def _source(world: str | None, log: Path | None, movielens: bool, seed: int, end_now: bool = True) -> Iterator[tuple[str, Message]]:
     chosen = sum([world is not None, log is not None, movielens])
     if chosen != 1:
         raise typer.BadParameter("give exactly one of --world PRESET, --log DIR, --movielens")
@@ -27,7 +38,7 @@ def _source(world: str | None, log: Path | None, movielens: bool, seed: int) -> 
         config = WorldConfig.preset(world or "tiny", seed=seed)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
-    return World.generate(config).events()
+    return World.generate(_ending_now(config) if end_now else config).events()
 
 
 def register(groups) -> None:  # noqa: ANN001 - infra.cli.CliGroups
@@ -40,13 +51,14 @@ def register(groups) -> None:  # noqa: ANN001 - infra.cli.CliGroups
         speed: float = typer.Option(None, help="time scale (60 = a minute of event time per second); default: as fast as possible"),
         limit: int = typer.Option(None, help="stop after this many events"),
         bootstrap: str = typer.Option(None, help="Kafka bootstrap servers (default: KAFKA_BOOTSTRAP_SERVERS)"),
+        end_now: bool = typer.Option(True, "--end-now/--fixed-dates", help="shift a --world so it ends now (default) or keep its preset dates"),
     ) -> None:
         """Stream events into Kafka keyed by author/user (safe to re-run: consumers dedupe by event id)."""
         from rich.progress import Progress
 
         from events.producer import produce
 
-        events = _source(world, log, movielens, seed)
+        events = _source(world, log, movielens, seed, end_now)
         with Progress(transient=True) as bar:
             task = bar.add_task("producing", total=limit)
             stats = produce(events, bootstrap=bootstrap, speed=speed, limit=limit,
@@ -62,6 +74,7 @@ def register(groups) -> None:  # noqa: ANN001 - infra.cli.CliGroups
         users: int = typer.Option(None, help="override the number of users"),
         days: float = typer.Option(None, help="override the simulated days"),
         movielens: bool = typer.Option(False, "--movielens", help="write MovieLens-100K mapped events instead"),
+        end_now: bool = typer.Option(False, "--end-now/--fixed-dates", help="shift the world so it ends now (for serving) or keep its preset dates (default, reproducible)"),
     ) -> None:
         """Write a synthetic world (or MovieLens-100K) to an on-disk event log."""
         if movielens:
@@ -80,6 +93,8 @@ def register(groups) -> None:  # noqa: ANN001 - infra.cli.CliGroups
                 config = WorldConfig.preset(preset, seed=seed, **overrides)
             except ValueError as exc:
                 raise typer.BadParameter(str(exc)) from exc
+            if end_now:
+                config = _ending_now(config)
             counts = write_to_log(World.generate(config), out)
         typer.echo(f"wrote {out}: " + ", ".join(f"{t}={n}" for t, n in sorted(counts.items())))
 
