@@ -73,8 +73,8 @@ class RankerService(recsys_pb2_grpc.RecsysPredictorServicer):
                 engine = await asyncio.to_thread(
                     RankerEngine.from_checkpoint, path, str(current.device), current.chunk_size
                 )
-            except CheckpointError as exc:
-                log.warning("refused checkpoint %s: %s", path, exc)
+            except (CheckpointError, ValueError, OSError) as exc:  # a bad path (too long, NUL) is refused too
+                log.warning("refused checkpoint %s: %s", path[:200], exc)
                 return pb.ReloadModelResponse(
                     ok=False, model_version=current.version, message=f"refused: {exc}"
                 )
