@@ -5,6 +5,7 @@ one protocol per stage kind, an executor with X's concurrency/ordering/isolation
 per-stage stats and Prometheus metrics, entry-point plugin discovery and declarative specs.
 """
 
+from candidate_pipeline.columns import Columns
 from candidate_pipeline.filter import Filter, FilterResult, Removed
 from candidate_pipeline.hydrator import Hydrator
 from candidate_pipeline.pipeline import DEFAULT_RESULT_SIZE, DEFAULT_STAGE_TIMEOUT_S, CandidatePipeline
@@ -37,6 +38,7 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "BaseStage",
     "CandidatePipeline",
+    "Columns",
     "Filter",
     "FilterResult",
     "Hydrator",

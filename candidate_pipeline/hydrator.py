@@ -2,7 +2,8 @@
 
 Contract (X's ``Hydrator``): given N candidates return N entries in the same order; entry i
 is a mapping of fields to set on candidate i, ``None`` (nothing to set) or an Exception
-(that candidate failed, left untouched, counted). A result of the wrong length is skipped
+(that candidate failed, left untouched, counted); or the same as one
+:class:`~candidate_pipeline.columns.Columns` (a value list per field, applied in C loops). A result of the wrong length is skipped
 whole ("length_mismatch") because the executor could not tell which entry belongs to which
 candidate. All enabled hydrators run concurrently on the same input and their updates are
 applied afterwards in registration order. The same runner serves post-selection hydrators.
@@ -14,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any, Protocol, runtime_checkable
 
+from candidate_pipeline.columns import Columns
 from candidate_pipeline.stage import CandidateT_contra, QueryT_contra, Stage
 from candidate_pipeline.stage_runner import RequestContext, StageCall
 from candidate_pipeline.stats import StageKind
@@ -26,7 +28,7 @@ class Hydrator(Stage, Protocol[QueryT_contra, CandidateT_contra]):
 
     async def hydrate(
         self, query: QueryT_contra, candidates: Sequence[CandidateT_contra]
-    ) -> Sequence[Mapping[str, Any] | None | Exception]: ...
+    ) -> Sequence[Mapping[str, Any] | None | Exception] | Columns: ...
 
 
 def apply_batch_call(
@@ -52,6 +54,11 @@ def apply_batch_call(
         return
     if len(results) != n:
         ctx.warn(kind, stage, "returned %d results for %d candidates; skipped whole", len(results), n)
+        ctx.record(kind, stage, call, status="length_mismatch", input_count=n, error_count=1)
+        return
+    problem = results.problem() if isinstance(results, Columns) else None
+    if problem is not None:
+        ctx.warn(kind, stage, "returned inconsistent columns (%s); skipped whole", problem)
         ctx.record(kind, stage, call, status="length_mismatch", input_count=n, error_count=1)
         return
     counts = apply_candidate_results(candidates, results)

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any, Protocol, runtime_checkable
 
+from candidate_pipeline.columns import Columns
 from candidate_pipeline.hydrator import apply_batch_call
 from candidate_pipeline.stage import CandidateT_contra, QueryT_contra, Stage
 from candidate_pipeline.stage_runner import RequestContext
@@ -22,7 +23,7 @@ class Scorer(Stage, Protocol[QueryT_contra, CandidateT_contra]):
 
     async def score(
         self, query: QueryT_contra, candidates: Sequence[CandidateT_contra]
-    ) -> Sequence[Mapping[str, Any] | None | Exception]: ...
+    ) -> Sequence[Mapping[str, Any] | None | Exception] | Columns: ...
 
 
 async def run_scorers(
