@@ -60,9 +60,8 @@ class ScoreExplanation:
         ``replace`` re-runs the frozen ``__init__`` (one ``object.__setattr__`` per field), about
         10x slower than copying the instance dict; the field names are checked all the same.
         """
-        unknown = changes.keys() - _EXPLANATION_FIELD_SET
-        if unknown:
-            raise TypeError(f"ScoreExplanation has no fields {sorted(unknown)}")
+        if not _EXPLANATION_FIELD_SET.issuperset(changes):  # no temporary set on the hot path
+            raise TypeError(f"ScoreExplanation has no fields {sorted(changes.keys() - _EXPLANATION_FIELD_SET)}")
         new = object.__new__(ScoreExplanation)
         new.__dict__.update(self.__dict__)
         new.__dict__.update(changes)
@@ -80,12 +79,14 @@ class ScoreExplanation:
         return self.evolve(other_multipliers={**self.other_multipliers, name: value}, final_score=final_score)
 
 
-@dataclass
+@dataclass(slots=True)
 class PostCandidate:
     """One post in flight through the pipeline (X's ``PostCandidate``).
 
     Optional ids use None for "unknown" (not hydrated) and the sources use None rather than
     0 for "not a reply/repost". ``phoenix_scores`` is None until the ranker scored the post.
+    Slotted: ~2,200 candidates x ~50 fields per request are read and set tens of thousands of
+    times, and slot access is cheaper than an instance dict (and a typo'd field now raises).
     """
 
     tweet_id: int

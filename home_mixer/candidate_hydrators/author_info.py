@@ -8,8 +8,8 @@ feed the post-selection visibility rules. Stats hash fields: ``followers`` and o
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
+from candidate_pipeline import Columns
 from home_mixer.candidate_hydrators.base import StoreHydrator
 from home_mixer.deps import Deps
 from home_mixer.models import FeedQuery, PostCandidate
@@ -31,16 +31,23 @@ def stat(stats: object, name: str) -> object:
 
 
 class AuthorInfoCandidateHydrator(StoreHydrator):
-    async def hydrate(self, query: FeedQuery, candidates: Sequence[PostCandidate]) -> list[dict[str, Any] | None]:
-        stats = await self.reader.author_stats(sorted({c.author_id for c in candidates if c.author_id}))
-        out: list[dict[str, Any] | None] = []
-        for c in candidates:
-            s = stats.get(c.author_id)
-            if s is None:
-                out.append(None)
-                continue
-            out.append({"author_followers_count": int(stat(s, "followers") or 0), "author_labels": _labels(stat(s, "labels"))})
-        return out
+    async def hydrate(self, query: FeedQuery, candidates: Sequence[PostCandidate]) -> Columns:
+        authors = [c.author_id for c in candidates]
+        stats = await self.reader.author_stats(sorted({a for a in authors if a}))
+        # Parsed once per author (~1,200 per request), not once per candidate (~2,200).
+        per_author = {
+            a: (int(stat(s, "followers") or 0), _labels(stat(s, "labels"))) for a, s in stats.items() if s is not None
+        }
+        found = [per_author.get(a) for a in authors]
+        rows = [i for i, info in enumerate(found) if info is not None]
+        return Columns(
+            len(candidates),
+            {
+                "author_followers_count": [found[i][0] for i in rows],  # type: ignore[index]
+                "author_labels": [list(found[i][1]) for i in rows],  # type: ignore[index]  # own list per post
+            },
+            rows=rows,
+        )
 
 
 def build(deps: Deps) -> AuthorInfoCandidateHydrator:

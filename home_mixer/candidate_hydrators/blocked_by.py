@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any
 
+from candidate_pipeline import Columns
 from home_mixer.candidate_hydrators.base import StoreHydrator
 from home_mixer.deps import Deps
 from home_mixer.models import FeedQuery, PostCandidate
@@ -23,7 +23,7 @@ MAX_CONCURRENT_READS = 32
 
 
 class BlockedByHydrator(StoreHydrator):
-    async def hydrate(self, query: FeedQuery, candidates: Sequence[PostCandidate]) -> list[dict[str, Any]]:
+    async def hydrate(self, query: FeedQuery, candidates: Sequence[PostCandidate]) -> Columns:
         posts = await self.reader.posts(sorted({c.tweet_id for c in candidates}))
         quoted = {
             c.tweet_id: c.quoted_user_id or (posts[c.tweet_id].quoted_user_id if c.tweet_id in posts else 0)
@@ -42,13 +42,13 @@ class BlockedByHydrator(StoreHydrator):
 
             lists = await asyncio.gather(*(blocked(u) for u in users))
             blockers = {u for u, b in zip(users, lists, strict=True) if query.viewer_id in b}
-        return [
+        return Columns(
+            len(candidates),
             {
-                "author_blocks_viewer": c.author_id in blockers,
-                "quoted_author_blocks_viewer": quoted[c.tweet_id] in blockers,
-            }
-            for c in candidates
-        ]
+                "author_blocks_viewer": [c.author_id in blockers for c in candidates],
+                "quoted_author_blocks_viewer": [quoted[c.tweet_id] in blockers for c in candidates],
+            },
+        )
 
 
 def build(deps: Deps) -> BlockedByHydrator:

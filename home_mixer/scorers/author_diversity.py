@@ -9,9 +9,8 @@ alone (the fallback orders them).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from candidate_pipeline import BaseStage
+from candidate_pipeline import BaseStage, Columns
 from home_mixer.deps import Deps
 from home_mixer.models import FeedQuery, PostCandidate
 from home_mixer.params import AUTHOR_DIVERSITY_DECAY, AUTHOR_DIVERSITY_FLOOR
@@ -28,19 +27,24 @@ class AuthorDiversityScorer(BaseStage):
         self.decay = decay
         self.floor = floor
 
-    async def score(self, query: FeedQuery, candidates: Sequence[PostCandidate]) -> list[dict[str, Any] | None]:
-        out: list[dict[str, Any] | None] = [None] * len(candidates)
-        ranked = sorted((i for i, c in enumerate(candidates) if c.score is not None), key=lambda i: -candidates[i].score)
+    async def score(self, query: FeedQuery, candidates: Sequence[PostCandidate]) -> Columns:
+        scores = [c.score for c in candidates]
+        ranked = sorted((i for i, s in enumerate(scores) if s is not None), key=lambda i: -scores[i])  # type: ignore[operator]
         per_author: dict[int, int] = {}
+        multipliers: dict[int, float] = {}  # by k: a handful of distinct values per request
+        new_scores: list[float] = []
+        explanations = []
         for i in ranked:
             c = candidates[i]
             k = per_author.get(c.author_id, 0)
             per_author[c.author_id] = k + 1
-            m = diversity_multiplier(k, self.decay, self.floor)
-            new = c.score * m
-            exp = c.explanation.evolve(author_diversity_multiplier=m, final_score=new)
-            out[i] = {"score": new, "explanation": exp}
-        return out
+            m = multipliers.get(k)
+            if m is None:
+                m = multipliers[k] = diversity_multiplier(k, self.decay, self.floor)
+            new = scores[i] * m  # type: ignore[operator]
+            new_scores.append(new)
+            explanations.append(c.explanation.evolve(author_diversity_multiplier=m, final_score=new))
+        return Columns(len(candidates), {"score": new_scores, "explanation": explanations}, rows=ranked)
 
 
 def build(deps: Deps, decay: float = AUTHOR_DIVERSITY_DECAY, floor: float = AUTHOR_DIVERSITY_FLOOR):

@@ -7,9 +7,8 @@ a followed account's reply or repost shows content the viewer did not choose to 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from candidate_pipeline import BaseStage
+from candidate_pipeline import BaseStage, Columns
 from home_mixer.deps import Deps
 from home_mixer.models import FeedQuery, PostCandidate
 from home_mixer.params import OON_WEIGHT_FACTOR
@@ -25,15 +24,15 @@ class OONScorer(BaseStage):
             return True
         return bool(c.in_network) and self.in_network_replies_reposts and (c.is_reply or c.is_repost)
 
-    async def score(self, query: FeedQuery, candidates: Sequence[PostCandidate]) -> list[dict[str, Any] | None]:
-        out: list[dict[str, Any] | None] = []
-        for c in candidates:
-            if c.score is None or not self.applies(c):
-                out.append(None)
-                continue
-            new = c.score * self.factor
-            out.append({"score": new, "explanation": c.explanation.evolve(oon_multiplier=self.factor, final_score=new)})
-        return out
+    async def score(self, query: FeedQuery, candidates: Sequence[PostCandidate]) -> Columns:
+        rows = [i for i, c in enumerate(candidates) if c.score is not None and self.applies(c)]
+        factor = self.factor
+        new_scores = [candidates[i].score * factor for i in rows]  # type: ignore[operator]
+        explanations = [
+            candidates[i].explanation.evolve(oon_multiplier=factor, final_score=s)
+            for i, s in zip(rows, new_scores, strict=True)
+        ]
+        return Columns(len(candidates), {"score": new_scores, "explanation": explanations}, rows=rows)
 
 
 def build(deps: Deps, factor: float = OON_WEIGHT_FACTOR, in_network_replies_reposts: bool = True) -> OONScorer:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from candidate_pipeline import BaseStage
+from candidate_pipeline import BaseStage, Columns
 from home_mixer.deps import Deps, RankerClient
 from home_mixer.models import FeedQuery, PostCandidate
 from home_mixer.params import PHOENIX_CLIENT_MAX_CANDIDATES
@@ -58,7 +58,7 @@ class PhoenixScorer(BaseStage):
     def enable(self, query: FeedQuery) -> bool:
         return not query.has_cached_posts
 
-    async def score(self, query: FeedQuery, candidates: Sequence[PostCandidate]) -> list[dict[str, Any] | None]:
+    async def score(self, query: FeedQuery, candidates: Sequence[PostCandidate]) -> Columns | list[Any]:
         if not candidates:
             return []
         batch = candidates[: self.max_candidates]  # the rest stay unscored, as X's client cap
@@ -70,24 +70,32 @@ class PhoenixScorer(BaseStage):
         )
         sequence = query.scoring_sequence or rp.UserActionSequence(user_id=query.viewer_id)
         probs, dwell, version = await self.ranker.predict(sequence, infos, surface)
-        out: list[dict[str, Any] | None] = []
-        for c in candidates:
-            p = probs.get(c.original_tweet_id)
-            if p is None:
-                out.append(None)
-                continue
-            scores = {k: float(v) for k, v in p.items()}
-            d = dwell.get(c.original_tweet_id)
+        shown = [c.original_tweet_id for c in candidates]
+        rows = [i for i, p in enumerate(shown) if p in probs]
+        all_scores: list[dict[str, float]] = []
+        dwells: list[float | None] = []
+        explanations = []
+        for i in rows:
+            p = probs[shown[i]]
+            scores = dict(zip(p, map(float, p.values()), strict=True))  # each candidate its own copy (reposts share one)
+            d = dwell.get(shown[i])
             if d is not None:
-                scores["dwell_time"] = float(d)
-            out.append({
-                "phoenix_scores": scores,
-                "predicted_dwell_s": None if d is None else float(d),
-                "model_version": version,
-                "last_scored_at_ms": query.now_ms,
-                "explanation": c.explanation.evolve(scored=True, predicted_dwell_s=d),
-            })
-        return out
+                d = scores["dwell_time"] = float(d)
+            all_scores.append(scores)
+            dwells.append(d)
+            explanations.append(candidates[i].explanation.evolve(scored=True, predicted_dwell_s=d))
+        n = len(rows)
+        return Columns(
+            len(candidates),
+            {
+                "phoenix_scores": all_scores,
+                "predicted_dwell_s": dwells,
+                "model_version": [version] * n,
+                "last_scored_at_ms": [query.now_ms] * n,
+                "explanation": explanations,
+            },
+            rows=rows,
+        )
 
 
 def build(deps: Deps, max_candidates: int = PHOENIX_CLIENT_MAX_CANDIDATES) -> PhoenixScorer:

@@ -15,9 +15,8 @@ with ``freshness = 1 - age / max_age`` in [0, 1]. Each such candidate is flagged
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from candidate_pipeline import BaseStage
+from candidate_pipeline import BaseStage, Columns
 from home_mixer.deps import Deps
 from home_mixer.models import FeedQuery, PostCandidate
 from home_mixer.params import MAX_POST_AGE_S
@@ -37,16 +36,18 @@ class RankerFallbackScorer(BaseStage):
         base = -0.5 if c.in_network else -1.0
         return base + 0.5 * freshness * (1.0 - 1e-9)  # stays strictly below the group's upper bound
 
-    async def score(self, query: FeedQuery, candidates: Sequence[PostCandidate]) -> list[dict[str, Any] | None]:
-        out: list[dict[str, Any] | None] = []
-        for c in candidates:
-            if c.phoenix_scores is not None and c.score is not None:
-                out.append(None)
-                continue
-            s = self.fallback_score(query, c)
-            exp = c.explanation.evolve(scored=False, final_score=s, note=FALLBACK_NOTE)
-            out.append({"score": s, "ranking_fallback": True, "explanation": exp})
-        return out
+    async def score(self, query: FeedQuery, candidates: Sequence[PostCandidate]) -> Columns:
+        rows = [i for i, c in enumerate(candidates) if c.phoenix_scores is None or c.score is None]
+        new_scores = [self.fallback_score(query, candidates[i]) for i in rows]
+        explanations = [
+            candidates[i].explanation.evolve(scored=False, final_score=s, note=FALLBACK_NOTE)
+            for i, s in zip(rows, new_scores, strict=True)
+        ]
+        return Columns(
+            len(candidates),
+            {"score": new_scores, "ranking_fallback": [True] * len(rows), "explanation": explanations},
+            rows=rows,
+        )
 
 
 def build(deps: Deps, max_age_s: int = MAX_POST_AGE_S) -> RankerFallbackScorer:

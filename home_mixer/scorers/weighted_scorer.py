@@ -13,9 +13,12 @@ with ``always_explain``); every other request gets the same sums and scores with
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import repeat
 from typing import Any
 
-from candidate_pipeline import BaseStage
+import numpy as np
+
+from candidate_pipeline import BaseStage, Columns
 from home_mixer.deps import Deps
 from home_mixer.models import ActionTerm, FeedQuery, PostCandidate, ScoreExplanation
 from home_mixer.params import (
@@ -61,14 +64,21 @@ class WeightedScorer(BaseStage):
         """The base weights with this candidate's rules applied."""
         return dict(self._weight_table(query, c))
 
-    def _weight_table(self, query: FeedQuery, c: PostCandidate) -> tuple[tuple[str, float], ...]:
-        """The candidate's (action, weight) pairs. The three rules give at most 8 variants,
-        built once per scorer and shared by every candidate (no per-candidate dict copy)."""
+    def _variant(self, query: FeedQuery, c: PostCandidate) -> tuple[bool, bool, bool]:
+        """Which of the three per-candidate weight rules apply: (reply boost, vqv, unexplored)."""
         boost = bool(c.is_mutual_follow and not c.is_repost)
         video_ok = (c.min_video_duration_ms or 0) > self.min_video_duration_ms
         vqv = video_ok and (query.viewer_followers_count or 0) < self.vqv_cutoff
         unexplored = not (self.post_unexplored_in_network_only and not c.in_network)
-        key = (boost, vqv, unexplored)
+        return (boost, vqv, unexplored)
+
+    def _weight_table(self, query: FeedQuery, c: PostCandidate) -> tuple[tuple[str, float], ...]:
+        """The candidate's (action, weight) pairs. The three rules give at most 8 variants,
+        built once per scorer and shared by every candidate (no per-candidate dict copy)."""
+        return self._table(self._variant(query, c))
+
+    def _table(self, key: tuple[bool, bool, bool]) -> tuple[tuple[str, float], ...]:
+        boost, vqv, unexplored = key
         table = self._tables.get(key)
         if table is None:
             w = dict(self.weights)
@@ -110,19 +120,68 @@ class WeightedScorer(BaseStage):
             scored=True,
         )
 
-    async def score(self, query: FeedQuery, candidates: Sequence[PostCandidate]) -> list[dict[str, Any]]:
+    def sums(self, query: FeedQuery, scored: Sequence[PostCandidate]) -> tuple[list[float], list[float], list[float]]:
+        """(positive sums, negative sums, weighted scores) of scored candidates, vectorised.
+
+        The same IEEE operations in the same order as :meth:`explain` (one action column at a
+        time, left to right), so every number is bit-identical to the per-candidate loop, at a
+        few numpy calls per action instead of ~25 interpreted steps per candidate.
+        """
+        keys = [self._variant(query, c) for c in scored]
+        variants = list(dict.fromkeys(keys))
+        which = np.array([variants.index(k) for k in keys] if len(variants) > 1 else [0] * len(keys), dtype=np.intp)
+        tables = [self._table(v) for v in variants]
+        actions = [a for a, _ in tables[0]]
+        weights = np.array([[w for _, w in t] for t in tables], dtype=np.float64)[which]  # (n, actions)
+        score_dicts = [c.phoenix_scores for c in scored]
+        pos = np.zeros(len(scored))
+        neg = np.zeros(len(scored))
+        for j, action in enumerate(actions):
+            p = np.fromiter(map(dict.get, score_dicts, repeat(action), repeat(0.0)), dtype=np.float64, count=len(scored))
+            contribution = p * weights[:, j]
+            positive = contribution > 0
+            pos += np.where(positive, contribution, 0.0)
+            neg -= np.where(positive, 0.0, contribution)
+        combined = pos - neg
+        if self.total_sum == 0:
+            weighted = np.maximum(combined, 0.0)
+        else:
+            shifted = (combined + self.negative_sum) / self.total_sum * self.offset
+            weighted = np.where(combined < 0, shifted, combined + self.offset)
+        return pos.tolist(), neg.tolist(), weighted.tolist()
+
+    async def score(self, query: FeedQuery, candidates: Sequence[PostCandidate]) -> Columns:
         # ~25 term records per candidate are ~50,000 objects per request; only a debug response
         # (or a scorer built with always_explain) shows them, so only then are they built.
         with_terms = self.always_explain or query.debug
-        out: list[dict[str, Any]] = []
-        for c in candidates:
-            if c.phoenix_scores is None:
-                exp = c.explanation.evolve(scored=False, weighted_score=None, final_score=None)
-                out.append({"weighted_score": None, "score": None, "explanation": exp})
-                continue
-            exp = self.explain(query, c, with_terms)
-            out.append({"weighted_score": exp.weighted_score, "score": exp.weighted_score, "explanation": exp})
-        return out
+        explanations: list[ScoreExplanation] = []
+        weighted: list[float | None] = []
+        if with_terms:
+            for c in candidates:
+                exp = (
+                    c.explanation.evolve(scored=False, weighted_score=None, final_score=None)
+                    if c.phoenix_scores is None
+                    else self.explain(query, c, with_terms)
+                )
+                explanations.append(exp)
+                weighted.append(exp.weighted_score)
+        else:
+            scored = [c for c in candidates if c.phoenix_scores is not None]
+            sums = zip(*self.sums(query, scored), strict=True) if scored else iter(())
+            for c in candidates:
+                if c.phoenix_scores is None:
+                    explanations.append(c.explanation.evolve(scored=False, weighted_score=None, final_score=None))
+                    weighted.append(None)
+                    continue
+                pos, neg, s = next(sums)
+                explanations.append(c.explanation.evolve(
+                    terms=(), positive_sum=pos, negative_sum=neg, weighted_score=s,
+                    cold_start_score=s, final_score=s, scored=True,
+                ))
+                weighted.append(s)
+        return Columns(
+            len(candidates), {"weighted_score": weighted, "score": list(weighted), "explanation": explanations}
+        )
 
 
 def build(deps: Deps, weights: Mapping[str, float] | None = None, **params: Any) -> WeightedScorer:
