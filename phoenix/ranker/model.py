@@ -35,6 +35,10 @@ class PhoenixRanker(nn.Module):
         d, hc = cfg.dim, cfg.hashing
         self.user_emb = HashedEmbedding(hc.user_buckets, hc.num_hashes, cfg.table_dim, d)
         self.post_emb = HashedEmbedding(hc.post_buckets, hc.num_hashes, cfg.table_dim, d)
+        # Post rows start at zero: a post never seen in training (most of a later period's posts)
+        # then contributes nothing, exactly like a post id blanked by training's post-id dropout,
+        # instead of a random vector the model has never learnt to ignore.
+        nn.init.zeros_(self.post_emb.table.weight)
         self.author_emb = HashedEmbedding(hc.author_buckets, hc.num_hashes, cfg.table_dim, d)
         self.action_emb = nn.Linear(OUTPUT_SLOTS, d, bias=False)  # multi-hot @ [64, D]
         self.surface_emb = nn.Embedding(PRODUCT_SURFACES, d)

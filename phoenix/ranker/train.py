@@ -3,7 +3,9 @@
 Two guards against memorising post ids (most posts of a later period were never seen in
 training, so their hashed rows are noise): ``post_id_dropout`` blanks a post's id rows (candidate
 and history) to the padding row with that probability per example, so the model also learns to
-score from author, counts, kind, age and follow flag; and ``train(..., early_stop=...)`` keeps
+score from author, counts, kind, age and follow flag; and ``user_id_dropout`` does the same to the user id, so the user's tastes are also read from the
+history (which generalises to a later period) rather than only memorised in the user's row; and
+``train(..., early_stop=...)`` keeps
 the weights of the epoch with the lowest loss on a later held-out slice.
 
 Loss normalisation is GLOBAL: every rank sees the same shuffled order of the whole batch, works
@@ -50,10 +52,12 @@ class TrainConfig:
     max_steps: int | None = None
     progress: bool = True
     post_id_dropout: float = 0.0  # probability a post id is replaced by padding while training
+    user_id_dropout: float = 0.0  # same for the user id (forces reading the history instead)
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.post_id_dropout <= 1.0:
-            raise ValueError(f"post_id_dropout must be in [0, 1], got {self.post_id_dropout}")
+        for name in ("post_id_dropout", "user_id_dropout"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
 
 
 @dataclass
@@ -85,16 +89,18 @@ def collate(examples: Sequence[Example], cfg: RankerConfig) -> tuple[RankerBatch
     return batch, labels, dwell
 
 
-def drop_post_ids(batch: RankerBatch, keys: Sequence[int], seed: int, p: float) -> None:
-    """Blank post-id rows in place with probability ``p``; the draw for an example depends only on
-    ``(seed, key)``, so data-parallel ranks make the same choices as one process would."""
-    if p <= 0:
+def drop_ids(batch: RankerBatch, keys: Sequence[int], seed: int, post_p: float, user_p: float = 0.0) -> None:
+    """Blank post-id rows (candidates and history) with probability ``post_p`` and the user id
+    with ``user_p``, in place. The draw for an example depends only on ``(seed, key)``, so
+    data-parallel ranks make the same choices as one process would."""
+    if post_p <= 0 and user_p <= 0:
         return
     c, s = batch.cand_post_rows.shape[1], batch.hist_post_rows.shape[1]
-    drop = np.stack([np.random.default_rng([seed, int(k)]).random(c + s) < p for k in keys])
-    drop_t = torch.from_numpy(drop)
+    draws = np.stack([np.random.default_rng([seed, int(k)]).random(c + s + 1) for k in keys])
+    drop_t = torch.from_numpy(draws[:, : c + s] < post_p)
     batch.cand_post_rows[drop_t[:, :c]] = 0
     batch.hist_post_rows[drop_t[:, c:]] = 0
+    batch.user_rows[torch.from_numpy(draws[:, -1] < user_p)] = 0
 
 
 @torch.no_grad()
@@ -178,7 +184,8 @@ def train(
                 mine = np.array_split(idx, world_size)[rank]
                 opt.zero_grad(set_to_none=True)
                 batch, labels, dwell = collate([examples[i] for i in mine], model.cfg)
-                drop_post_ids(batch, [epoch * len(examples) + int(i) for i in mine], tcfg.seed, tcfg.post_id_dropout)
+                keys = [epoch * len(examples) + int(i) for i in mine]
+                drop_ids(batch, keys, tcfg.seed, tcfg.post_id_dropout, tcfg.user_id_dropout)
                 local = loss_sums(
                     net, batch.to(device), labels.to(device), dwell.to(device), tcfg.dwell_weight
                 )

@@ -66,6 +66,56 @@ def world_oracle(world, *, ignore_position: bool = False) -> OracleFn:  # noqa: 
     return oracle
 
 
+@dataclass
+class WorldSplit:
+    """A synthetic world's examples split by time: train | early-stop slice | validation, plus
+    the oracle with and without the feed-position term (see ``world_oracle``)."""
+
+    train: list[Example]
+    early_stop: list[Example]
+    valid: list[Example]
+    oracle: OracleFn
+    oracle_no_position: OracleFn
+
+
+def world_split(
+    preset: str,
+    *,
+    history_len: int,
+    max_candidates: int,
+    valid_fraction: float = 0.25,
+    early_stop_fraction: float = 0.1,
+    **overrides,
+) -> WorldSplit:
+    """``world_examples`` plus the last ``early_stop_fraction`` of the training examples (by
+    time) held out for early stopping, so the validation period is never used to pick weights."""
+    if not 0.0 <= early_stop_fraction < 1.0:
+        raise ValueError(f"early_stop_fraction must be in [0, 1), got {early_stop_fraction}")
+    from events.world import World, WorldConfig
+
+    cfg = WorldConfig.preset(preset, **overrides)
+    data = World.generate(cfg)
+    events = split_topics(data.events())
+    split = cfg.start_ms + int((cfg.end_ms - cfg.start_ms) * (1 - valid_fraction))
+    train, valid = build_examples(
+        events.posts,
+        events.engagements,
+        history_len=history_len,
+        max_candidates=max_candidates,
+        split_time_ms=split,
+        social=events.social,
+    )
+    train.sort(key=lambda e: e.time_ms)
+    cut = len(train) - int(len(train) * early_stop_fraction)
+    return WorldSplit(
+        train[:cut],
+        train[cut:],
+        valid,
+        world_oracle(data.world),
+        world_oracle(data.world, ignore_position=True),
+    )
+
+
 def world_examples(
     preset: str, *, history_len: int, max_candidates: int, valid_fraction: float = 0.25, **overrides
 ) -> tuple[list[Example], list[Example], OracleFn]:

@@ -144,24 +144,26 @@ def test_candidates_carry_post_kind_flags_from_the_post_stream() -> None:
     ]
 
 
-def test_post_id_dropout_blanks_ids_deterministically_per_example() -> None:
+def test_id_dropout_blanks_ids_deterministically_per_example() -> None:
     from phoenix.ranker.features import CandidateItem, HistoryItem, UserContext, build_batch
-    from phoenix.ranker.train import drop_post_ids
+    from phoenix.ranker.train import drop_ids
 
     cfg = small_config()
     users = [UserContext(u, [HistoryItem(500 + i, 3) for i in range(cfg.history_len)]) for u in (1, 2)]
     cands = [[CandidateItem(1000 + j, 4) for j in range(200)] for _ in users]
 
     def dropped(keys, p):
-        batch = build_batch(users, cands, T0_MS, cfg)
-        drop_post_ids(batch, keys, seed=3, p=p)
+        batch = build_batch(users[: len(keys)], cands[: len(keys)], T0_MS, cfg)
+        drop_ids(batch, keys, seed=3, post_p=p, user_p=p)
         return batch
 
     a, b = dropped([10, 11], 0.5), dropped([10, 11], 0.5)
     assert torch.equal(a.cand_post_rows, b.cand_post_rows) and torch.equal(a.hist_post_rows, b.hist_post_rows)
     blank = (a.cand_post_rows == 0).all(-1).float().mean()
     assert 0.4 < float(blank) < 0.6  # about half the candidate post ids are now padding
-    assert (a.cand_author_rows != 0).all()  # only post ids are touched
+    assert (a.cand_author_rows != 0).all()  # only post and user ids are touched
+    users_blank = [bool((dropped([k], 0.5).user_rows[0] == 0).all()) for k in range(40)]
+    assert 8 < sum(users_blank) < 32
     # The draw depends on the example's key, not on its row in the batch.
     c = dropped([11, 10], 0.5)
     assert torch.equal(c.cand_post_rows[0], a.cand_post_rows[1])
