@@ -6,23 +6,24 @@
 * impression Bloom filter: a Redis bitmap set with SETBIT (atomic, no read-modify-write race
   between concurrent requests) and read with one GET, expiring 48 h after the last write
   because the age filter drops anything older anyway;
-* scored-candidate cache: zstd-compressed JSON of ``PostCandidate`` dicts with a 180 s TTL,
-  one key per request shape (``scored-posts_{viewer}`` + ``:variant``), like X's key variants.
-  The weighted-score terms of the explanations are left out: they are derived from the cached
-  ranker predictions and the weights, and the weighted scorer recomputes them when the cache
-  is replayed; with them each write was ~2.3 MB of JSON (750 posts x ~25 terms), ~100 ms of
-  encoding per request. Compression runs in a worker thread (zstd releases the GIL).
+* scored-candidate cache: zstd-compressed column-wise JSON of the posts
+  (:mod:`home_mixer.scored_posts_codec`) with a 180 s TTL, one key per request shape
+  (``scored-posts_{viewer}`` + ``:variant``), like X's key variants. The weighted-score terms
+  of the explanations are left out: they are derived from the cached ranker predictions and
+  the weights, and the weighted scorer recomputes them when the cache is replayed; with them
+  each write was ~2.3 MB of JSON (750 posts x ~25 terms), ~100 ms of encoding per request.
+  Compression runs in a worker thread (zstd releases the GIL).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Sequence
 
 import redis.asyncio as aioredis
 import zstandard
 
+from home_mixer import scored_posts_codec
 from home_mixer.bloom import BloomFilter
 from home_mixer.models import PostCandidate
 from home_mixer.params import MAX_POST_AGE_S
@@ -114,12 +115,11 @@ class RedisFeedStateStore:
         raw = await self._r.get(self._cache_key(viewer_id, variant))
         if raw is None:
             return []
-        data = json.loads(zstandard.ZstdDecompressor().decompress(raw))
-        return [PostCandidate.from_dict(d) for d in data]
+        return scored_posts_codec.decode(zstandard.ZstdDecompressor().decompress(raw))
 
     async def cache_posts(
         self, viewer_id: int, variant: str, posts: Sequence[PostCandidate], ttl_s: int
     ) -> None:
-        payload = json.dumps([cache_form(p) for p in posts], separators=(",", ":")).encode()
+        payload = scored_posts_codec.encode(posts)
         blob = await asyncio.to_thread(zstandard.ZstdCompressor(level=ZSTD_LEVEL).compress, payload)
         await self._r.set(self._cache_key(viewer_id, variant), blob, ex=ttl_s)

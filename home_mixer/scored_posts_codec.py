@@ -1,0 +1,151 @@
+"""The scored-candidate cache's wire form: column-wise JSON with the floats packed as binary.
+
+Row-wise JSON of 750 ``PostCandidate`` dicts was ~1.5 MB and ~25-50 ms of ``json.dumps`` per
+request, almost all of it in ``float.__repr__`` (~25 ranker probabilities per post plus the
+scores) and in repeating every field name 750 times. Here each field is one column: a column
+holding only floats (or None) travels as base64 float64 bytes (exact, NaN and inf included)
+with the positions of its Nones, every other column as a plain JSON list; the ranker
+probabilities are one float64 matrix over the union of action names plus, per post, which
+names it has. Decoding gives back exactly what ``PostCandidate.from_dict(cache_form(p))``
+gave (weighted-score terms left out, containers as lists), and the previous row-wise form
+(a JSON list of dicts, written before this codec) is still read.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable, Sequence
+from itertools import chain
+from operator import attrgetter
+from typing import Any
+
+import numpy as np
+
+from home_mixer.models import (
+    _CANDIDATE_FIELDS,
+    _EXPLANATION_FIELDS,
+    _LIST_FIELDS,
+    PostCandidate,
+    ScoreExplanation,
+)
+
+FORMAT_VERSION = 2
+_PLAIN_FIELDS = tuple(f for f in _CANDIDATE_FIELDS if f not in ("phoenix_scores", "explanation"))
+_EXPLANATION_COLUMNS = tuple(f for f in _EXPLANATION_FIELDS if f != "terms")
+
+
+class CacheFormatError(ValueError):
+    """The cached blob is not a scored-posts payload this codec can read."""
+
+
+def encode(posts: Sequence[PostCandidate]) -> bytes:
+    """The JSON bytes of ``posts`` (terms of the explanations left out)."""
+    explanations = [p.explanation for p in posts]
+    doc = {
+        "v": FORMAT_VERSION,
+        "n": len(posts),
+        "fields": {f: _encode_column(map(attrgetter(f), posts), f in _LIST_FIELDS) for f in _PLAIN_FIELDS},
+        "explanation": {
+            f: _encode_column(map(attrgetter(f), explanations), f == "other_multipliers") for f in _EXPLANATION_COLUMNS
+        },
+        "phoenix_scores": _encode_scores([p.phoenix_scores for p in posts]),
+    }
+    return json.dumps(doc, separators=(",", ":")).encode()
+
+
+def decode(payload: bytes) -> list[PostCandidate]:
+    """Posts from :func:`encode`'s bytes, or from the older row-wise JSON list."""
+    try:
+        doc = json.loads(payload)
+    except ValueError as exc:
+        raise CacheFormatError(f"scored-posts cache is not JSON: {exc}") from exc
+    if isinstance(doc, list):
+        return [PostCandidate.from_dict(d) for d in doc]
+    if not isinstance(doc, dict) or doc.get("v") != FORMAT_VERSION:
+        version = doc.get("v") if isinstance(doc, dict) else None
+        raise CacheFormatError(f"unknown scored-posts cache format: {type(doc).__name__}, v={version!r}")
+    try:
+        return _decode_columns(doc)
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise CacheFormatError(f"malformed scored-posts cache: {exc!r}") from exc
+
+
+def _decode_columns(doc: dict[str, Any]) -> list[PostCandidate]:
+    n = doc["n"]
+    fields = {f: _decode_column(c, n) for f, c in doc["fields"].items() if f in _PLAIN_FIELDS}
+    exp_fields = {f: _decode_column(c, n) for f, c in doc["explanation"].items() if f in _EXPLANATION_COLUMNS}
+    scores = _decode_scores(doc["phoenix_scores"], n)
+    posts = []
+    for i in range(n):
+        explanation = ScoreExplanation(**{f: col[i] for f, col in exp_fields.items()})
+        posts.append(
+            PostCandidate(
+                **{f: col[i] for f, col in fields.items()}, phoenix_scores=scores[i], explanation=explanation
+            )
+        )
+    return posts
+
+
+def _encode_column(values: Iterable[Any], copy_containers: bool) -> dict[str, Any]:
+    column = list(values)
+    if copy_containers:
+        return {"json": [v if v is None else list(v) if isinstance(v, list | tuple) else dict(v) for v in column]}
+    if column and all(type(v) is float or v is None for v in column) and any(v is not None for v in column):
+        nulls = [i for i, v in enumerate(column) if v is None]
+        packed = np.array([0.0 if v is None else v for v in column], dtype=np.float64)
+        return {"f64": base64.b64encode(packed.tobytes()).decode(), "nulls": nulls}
+    return {"json": column}
+
+
+def _decode_column(column: dict[str, Any], n: int) -> list[Any]:
+    if "json" in column:
+        values = column["json"]
+    else:
+        values = np.frombuffer(base64.b64decode(column["f64"]), dtype=np.float64).tolist()
+        for i in column["nulls"]:
+            values[i] = None
+    if len(values) != n:
+        raise CacheFormatError(f"column of {len(values)} values for {n} posts")
+    return values
+
+
+def _encode_scores(all_scores: list[dict[str, float] | None]) -> dict[str, Any]:
+    """Union of action names, one name-set index per post (-1: unscored) and the value matrix."""
+    name_sets: dict[tuple[str, ...], int] = {}
+    which = []
+    for scores in all_scores:
+        which.append(-1 if scores is None else name_sets.setdefault(tuple(scores), len(name_sets)))
+    names = list(dict.fromkeys(name for names in name_sets for name in names))
+    scored = [s for s in all_scores if s is not None]
+    if len(name_sets) == 1:  # the usual case: every post has the same actions, in the same order
+        flat = chain.from_iterable(s.values() for s in scored)
+    else:
+        flat = chain.from_iterable([s.get(name, np.nan) for name in names] for s in scored)
+    matrix = np.fromiter(flat, dtype=np.float64, count=len(scored) * len(names))
+    return {
+        "names": names,
+        "sets": [list(s) for s in name_sets],
+        "which": which,
+        "f64": base64.b64encode(matrix.tobytes()).decode(),
+    }
+
+
+def _decode_scores(doc: dict[str, Any], n: int) -> list[dict[str, float] | None]:
+    names = doc["names"]
+    which = doc["which"]
+    if len(which) != n:
+        raise CacheFormatError(f"{len(which)} score rows for {n} posts")
+    flat = np.frombuffer(base64.b64decode(doc["f64"]), dtype=np.float64)
+    rows = flat.reshape(-1, len(names)).tolist() if names else [[] for k in which if k >= 0]
+    position = {name: j for j, name in enumerate(names)}
+    sets = [[(name, position[name]) for name in s] for s in doc["sets"]]
+    out: list[dict[str, float] | None] = []
+    next_row = iter(rows)
+    for k in which:
+        if k < 0:
+            out.append(None)
+            continue
+        row = next(next_row)
+        out.append({name: row[j] for name, j in sets[k]})
+    return out

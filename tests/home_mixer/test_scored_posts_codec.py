@@ -1,0 +1,72 @@
+"""The column-wise scored-posts cache form decodes to exactly what the row-wise form gave."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from home_mixer import scored_posts_codec
+from home_mixer.feed_state_store import cache_form
+from home_mixer.models import ActionTerm, PostCandidate, ScoreExplanation
+
+
+def _posts() -> list[PostCandidate]:
+    exp = ScoreExplanation(terms=(ActionTerm("favorite", 0.5, 0.5, 0.25),), positive_sum=0.25, weighted_score=0.251,
+                           scored=True, other_multipliers={"dpp": 0.5}, note="n", predicted_dwell_s=None)
+    return [
+        PostCandidate(1, 7, phoenix_scores={"favorite": 0.5, "reply": 1e-9}, weighted_score=0.251, score=0.2,
+                      explanation=exp, ancestors=[1, 2], labels=["a"], text="héllo \"q\"", retrieval_score=None,
+                      in_network=True, created_at_ms=2**62),
+        PostCandidate(2, 8, phoenix_scores={"reply": 0.25, "dwell_time": 3.5}, weighted_score=float("inf"),
+                      score=1, author_labels=["x", "y"]),  # an int in a float field stays an int
+        PostCandidate(3, 9),  # unscored, every default
+        PostCandidate(4, 9, phoenix_scores={}, retrieval_score=0.125, score=-0.0),
+    ]
+
+
+def test_roundtrip_matches_the_row_wise_form() -> None:
+    posts = _posts()
+    got = scored_posts_codec.decode(scored_posts_codec.encode(posts))
+    assert got == [PostCandidate.from_dict(json.loads(json.dumps(cache_form(p)))) for p in posts]
+    assert got[0].explanation.terms == () and got[0].explanation.other_multipliers == {"dpp": 0.5}
+    assert type(got[1].score) is int and got[3].phoenix_scores == {} and got[2].phoenix_scores is None
+    assert math.copysign(1.0, got[3].score) == -1.0
+    got[0].ancestors.append(3)  # containers are the post's own
+    assert got[1].ancestors == [] and posts[0].ancestors == [1, 2]
+
+
+def test_nan_and_empty_and_old_row_wise_payloads() -> None:
+    nan = PostCandidate(5, 1, phoenix_scores={"favorite": float("nan")}, weighted_score=float("nan"))
+    [back] = scored_posts_codec.decode(scored_posts_codec.encode([nan]))
+    assert math.isnan(back.weighted_score) and math.isnan(back.phoenix_scores["favorite"])
+    assert scored_posts_codec.decode(scored_posts_codec.encode([])) == []
+    old = json.dumps([cache_form(p) for p in _posts()]).encode()
+    assert scored_posts_codec.decode(old) == scored_posts_codec.decode(scored_posts_codec.encode(_posts()))
+
+
+def test_float_columns_are_packed_and_the_payload_is_smaller() -> None:
+    posts = [PostCandidate(i, 1, phoenix_scores={f"a{j}": 1 / (i + j + 3) for j in range(20)}, score=i / 7)
+             for i in range(200)]
+    payload = scored_posts_codec.encode(posts)
+    doc = json.loads(payload)
+    assert "f64" in doc["fields"]["score"] and "json" in doc["fields"]["tweet_id"]
+    assert len(payload) < len(json.dumps([cache_form(p) for p in posts])) / 2
+    assert scored_posts_codec.decode(payload) == posts
+
+
+@pytest.mark.parametrize("payload", [b"not json", b'{"v": 99}', b'"a string"'])
+def test_unknown_payloads_are_a_clear_error(payload: bytes) -> None:
+    with pytest.raises(scored_posts_codec.CacheFormatError):
+        scored_posts_codec.decode(payload)
+
+
+def test_truncated_columns_are_a_clear_error() -> None:
+    doc = json.loads(scored_posts_codec.encode(_posts()))
+    doc["fields"]["tweet_id"]["json"].pop()
+    with pytest.raises(scored_posts_codec.CacheFormatError, match="column of 3 values for 4 posts"):
+        scored_posts_codec.decode(json.dumps(doc).encode())
+    del doc["phoenix_scores"]
+    with pytest.raises(scored_posts_codec.CacheFormatError, match="malformed"):
+        scored_posts_codec.decode(json.dumps(doc).encode())
