@@ -15,7 +15,9 @@ Reports p50/p99/qps of non-debug requests, per-stage p50 from debug requests (wh
 the per-action explanation terms) and the 1-minute load average before and after the timed
 requests: the box is shared, and its load moves these numbers by tens of percent.
 ``process_cpu_ms_per_request`` (all threads of the one process: every service plus the side
-effects, the client, Kafka and the ingest consumers) moves much less with the load.
+effects, the client, Kafka and the ingest consumers) moves much less with the load;
+``event_loop_cpu_ms_per_request`` is the part spent on the event-loop thread (every asyncio
+service: the pipeline, Thunder, retrieval), the rest is gRPC core, Kafka and worker threads.
 ``--profile FILE`` runs cProfile over the timed requests (the event loop thread, i.e. every
 asyncio service; the ranker's model thread and the Kafka threads are not in it).
 """
@@ -96,6 +98,7 @@ async def run(n_requests: int, n_debug: int, warmup: int, profile: str | None = 
             profiler = cProfile.Profile() if profile else None
             load_before = os.getloadavg()
             cpu_before = time.process_time()
+            loop_cpu_before = time.thread_time()
             if profiler is not None:
                 profiler.enable()
             t0 = time.perf_counter()
@@ -108,6 +111,7 @@ async def run(n_requests: int, n_debug: int, warmup: int, profile: str | None = 
                 degraded += bool(feed.degraded)
             wall = time.perf_counter() - t0
             cpu_s = time.process_time() - cpu_before
+            loop_cpu_s = time.thread_time() - loop_cpu_before
             load_after = os.getloadavg()
             if profiler is not None:
                 profiler.disable()
@@ -126,6 +130,7 @@ async def run(n_requests: int, n_debug: int, warmup: int, profile: str | None = 
         "mean_ms": round(statistics.fmean(latencies), 2),
         "qps": round(n_requests / wall, 2),
         "process_cpu_ms_per_request": round(cpu_s * 1000 / n_requests, 1),
+        "event_loop_cpu_ms_per_request": round(loop_cpu_s * 1000 / n_requests, 1),
         "requests": n_requests,
         "in_flight": 1,
         "candidates_retrieved_p50": percentile(retrieved, 50),
