@@ -71,6 +71,10 @@ def test_batched_reads_equal_the_plain_reader(redis_url: str, redis_client) -> N
         assert (await fast.author_stats([51]))[51].followers == 2
         assert await fast.blockers_of_viewer_among(VIEWER, [50, 51, 53, 54, 53]) == {50, 53}
         assert await fast.blockers_of_viewer_among(VIEWER, []) == set()
+        for viewer, among in ((51, [50, 52, 99, 50, 51]), (51, []), (12345, [50])):
+            expected = await plain.followers_of_viewer_among(viewer, among)
+            assert await fast.followers_of_viewer_among(viewer, among) == expected
+        assert await fast.followers_of_viewer_among(51, [50, 52, 99]) == {50, 52}
         assert (await fast.posts([10]))[10].quoted_user_id == 60
 
     run_both(redis_url, fn)
