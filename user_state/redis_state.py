@@ -90,9 +90,12 @@ class RedisUserState:
 
     # -- writing -----------------------------------------------------------------------------
     async def _load_scripts(self) -> dict[str, str]:
-        for name, lua in (("engagement", _ENGAGEMENT_LUA), ("social", _SOCIAL_LUA), ("post", _POST_LUA)):
-            self._shas[name] = await self.client.script_load(lua)
-        return self._shas
+        # Published only once complete: concurrent apply() calls (one per ingest topic) must never
+        # see a half-filled table (that was a KeyError, i.e. lost events, on a fresh start).
+        shas = {name: await self.client.script_load(lua)
+                for name, lua in (("engagement", _ENGAGEMENT_LUA), ("social", _SOCIAL_LUA), ("post", _POST_LUA))}
+        self._shas = shas
+        return shas
 
     async def apply(self, events: Iterable[Message]) -> int:
         """Apply events once each (by event id) in one pipelined round trip; returns how many
