@@ -11,12 +11,15 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def emit(name: str, result: dict, record: bool) -> None:
-    """Print the result as the last line; with ``record`` also save it under bench/results/."""
+def emit(name: str, result: dict, record: bool, command: str | None = None) -> None:
+    """Print the result as the last line; with ``record`` also save it as bench/results/NAME.json.
+
+    ``command`` is the bench name to write in the recorded command line when it differs from the
+    file name (e.g. ``python -m bench replay --quick`` recorded as ``replay_quick.json``)."""
     if record:
         RESULTS.mkdir(exist_ok=True)
         payload = {
-            "command": "python -m bench " + " ".join([name, *sys.argv[2:]]),
+            "command": "python -m bench " + " ".join([command or name, *sys.argv[2:]]),
             "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "machine": f"{platform.machine()} {platform.processor() or ''} cores={__import__('os').cpu_count()}".strip(),
             "result": result,

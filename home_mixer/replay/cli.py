@@ -35,7 +35,9 @@ def replay(
     train_fraction: float = typer.Option(0.5, help="share of the log's time span used for training"),
     ranker_checkpoint: str = typer.Option(None, help="load the ranker instead of training it"),
     retrieval_checkpoint: str = typer.Option(None, help="load the retrieval model instead of training it"),
-    ranker_steps: int = typer.Option(300, help="ranker training steps (when training)"),
+    ranker_epochs: int = typer.Option(4, min=1, help="ranker training epochs (when training; early stopping "
+                                      "keeps the best)"),
+    ranker_steps: int = typer.Option(None, min=1, help="cap on ranker training steps (default: no cap)"),
     oracle_ranker: bool = typer.Option(False, "--oracle-ranker", help="synthetic world: also run the first config "
                                        "with the world's true probabilities as the ranker (diagnostic)"),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
@@ -61,7 +63,8 @@ def replay(
             configs=_parse_configs(config), baselines=tuple(b for b in baselines.split(",") if b), seed=seed,
             max_requests=max_requests, train_fraction=train_fraction, ranker_checkpoint=ranker_checkpoint,
             retrieval_checkpoint=retrieval_checkpoint, oracle_ranker=oracle_ranker,
-            budget=TrainingBudget(ranker_max_steps=ranker_steps, progress=progress), progress=progress)
+            budget=TrainingBudget(ranker_epochs=ranker_epochs, ranker_max_steps=ranker_steps, progress=progress),
+            progress=progress)
         run = run_replay(source, settings)
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         typer.echo(f"replay failed: {exc}", err=True)

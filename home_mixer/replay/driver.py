@@ -30,6 +30,7 @@ from rich.progress import (
 from events.log import event_time_ms
 from home_mixer.deps import Deps
 from home_mixer.embeddings import HashedIdEmbeddings
+from home_mixer.replay.counterfactual import CounterfactualJudge
 from home_mixer.replay.event_sources import ReplaySource
 from home_mixer.replay.inprocess import (
     InMemoryFeedState,
@@ -62,6 +63,7 @@ from home_mixer.replay.strategies import (
     PopularityStrategy,
     RandomStrategy,
     RetrievalOnlyStrategy,
+    ServedItem,
     Strategy,
 )
 from infra.snowflake import snowflake_timestamp_ms
@@ -202,6 +204,7 @@ async def _run(source: ReplaySource, settings: ReplaySettings) -> ReplayRun:
 
     weights = default_weights()
     oracle = OracleUtility(source.world, weights) if source.world is not None else None
+    judge = CounterfactualJudge(source.world, settings.seed) if source.world is not None else None
     window = TrainingData([], [], [])
     records: list[RequestRecord] = []
     strategy_s: dict[str, float] = {}
@@ -215,7 +218,7 @@ async def _run(source: ReplaySource, settings: ReplaySettings) -> ReplayRun:
             t = event_time_ms(topic, msg)
             while i < len(points) and points[i].start_ms <= t:
                 s0 = time.perf_counter()
-                records.append(await _evaluate(points[i], i, state, strategies, weights, oracle, strategy_s))
+                records.append(await _evaluate(points[i], i, state, strategies, weights, oracle, judge, strategy_s))
                 serve_s += time.perf_counter() - s0
                 i += 1
                 bar.advance(task)
@@ -225,7 +228,7 @@ async def _run(source: ReplaySource, settings: ReplaySettings) -> ReplayRun:
             if t >= split_ms and settings.ranker_eval_examples:
                 window.add(topic, msg)
         while i < len(points):  # request points after the last event
-            records.append(await _evaluate(points[i], i, state, strategies, weights, oracle, strategy_s))
+            records.append(await _evaluate(points[i], i, state, strategies, weights, oracle, judge, strategy_s))
             i += 1
             bar.advance(task)
     timings["replay"] = time.perf_counter() - t0
@@ -282,7 +285,7 @@ def _models(source: ReplaySource, settings: ReplaySettings, split_ms: int, clock
 
 
 async def _evaluate(session: Session, index: int, state: ReplayState, strategies: list[Strategy],
-                    weights: dict[str, float], oracle: OracleUtility | None,
+                    weights: dict[str, float], oracle: OracleUtility | None, judge: CounterfactualJudge | None,
                     strategy_seconds: dict[str, float]) -> RequestRecord:
     now = session.start_ms
     if now > state.clock.now_ms:
@@ -292,17 +295,21 @@ async def _evaluate(session: Session, index: int, state: ReplayState, strategies
     following = await state.user_state.following(viewer)
     history = len((await state.user_state.action_sequence(viewer, 1024)).user_actions)
     created = {p: snowflake_timestamp_ms(p) or 0 for p in session.actions}
-    metrics, by_age, scores, served_ids = {}, {}, {}, {}
-    for strategy in strategies:
+    lists: dict[str, list[ServedItem]] = {}
+    for strategy in strategies:  # every configuration serves before any is judged (the union is the ideal)
         t0 = time.perf_counter()
-        served = await strategy.serve(session, now, index)
+        lists[strategy.name] = await strategy.serve(session, now, index)
         strategy_seconds[strategy.name] = strategy_seconds.get(strategy.name, 0.0) + time.perf_counter() - t0
+    counterfactual = judge.judge(index, viewer, lists, following, now) if judge is not None else {}
+    metrics, by_age, scores, served_ids = {}, {}, {}, {}
+    for name, served in lists.items():
         m = request_metrics(served, session, following, now, weights)
         if oracle is not None:
             m["oracle_utility"] = oracle(viewer, served, following, now)
-        metrics[strategy.name] = m
-        by_age[strategy.name] = recall_by_post_age(served, session, now, created)
-        scores[strategy.name] = [s.score for s in served if s.score is not None]
-        served_ids[strategy.name] = [s.post_id for s in served]
+        m.update(counterfactual.get(name, {}))
+        metrics[name] = m
+        by_age[name] = recall_by_post_age(served, session, now, created)
+        scores[name] = [s.score for s in served if s.score is not None]
+        served_ids[name] = [s.post_id for s in served]
     return RequestRecord(session.key, viewer, now, history, history_bucket(history), len(session.engaged),
                          metrics, by_age, scores, served_ids)

@@ -39,11 +39,29 @@ IMPRESSION = recsys_pb2.CLIENT_TWEET_IMPRESSION
 
 @dataclass(frozen=True)
 class TrainingBudget:
-    ranker_epochs: int = 1000  # effectively "until ranker_max_steps": small logs need many passes
-    ranker_max_steps: int | None = 300
+    """How long the replay trains its models. The ranker trains for ``ranker_epochs`` (early
+    stopping keeps the best epoch's weights), optionally capped at ``ranker_max_steps``."""
+
+    ranker_epochs: int = 4
+    ranker_max_steps: int | None = None
     retrieval_epochs: int = 6
     max_examples: int | None = None
+    early_stop_fraction: float = 0.1  # the latest share of the training examples, held out to pick the epoch
     progress: bool = True
+
+    def __post_init__(self) -> None:
+        if self.ranker_epochs < 1 or self.retrieval_epochs < 1:
+            raise ValueError("training budgets need at least one epoch")
+        if self.ranker_max_steps is not None and self.ranker_max_steps < 1:
+            raise ValueError("ranker_max_steps must be >= 1 (or None for no cap)")
+        if not 0.0 <= self.early_stop_fraction < 1.0:
+            raise ValueError(f"early_stop_fraction must be in [0, 1), got {self.early_stop_fraction}")
+
+
+# The Phoenix ranker team's training recipe for small synthetic worlds (bench/ranker.py --quality):
+# post-id dropout (most posts of the replay window were never seen in training, so the model must
+# score from author, counts, kind, age and follow flag), more weight decay, early stopping.
+RANKER_RECIPE = dict(batch_size=32, lr=2e-3, weight_decay=0.05, post_id_dropout=0.5)
 
 
 @dataclass
@@ -88,14 +106,21 @@ def train_ranker(data: TrainingData, seed: int, budget: TrainingBudget) -> tuple
     if budget.max_examples is not None and len(examples) > budget.max_examples:
         keep = np.random.default_rng(seed).choice(len(examples), budget.max_examples, replace=False)
         examples = [examples[i] for i in np.sort(keep).tolist()]
+    examples.sort(key=lambda e: e.time_ms)  # the early-stop slice is the LATEST training period
+    held = int(len(examples) * budget.early_stop_fraction) if len(examples) >= 20 else 0
+    fit, early_stop = examples[: len(examples) - held], examples[len(examples) - held:]
     torch.manual_seed(seed)
     model = PhoenixRanker(cfg)
-    stats = train_ranker_model(model, examples, RankerTrainConfig(
-        epochs=budget.ranker_epochs, batch_size=32, lr=3e-3, seed=seed, max_steps=budget.ranker_max_steps,
-        progress=budget.progress))
+    stats = train_ranker_model(model, fit, RankerTrainConfig(
+        epochs=budget.ranker_epochs, seed=seed, max_steps=budget.ranker_max_steps, progress=budget.progress,
+        **RANKER_RECIPE), early_stop=early_stop)
     version = f"ranker-replay-s{seed}-{stats.steps}steps"
-    note = (f"ranker: trained {stats.steps} steps on {len(examples)} examples before the window "
-            f"(final loss {stats.final_loss:.4f})")
+    stop = (f", early stopping on the latest {len(early_stop)} kept epoch {stats.best_epoch + 1} "
+            f"(held-out losses {', '.join(f'{x:.4f}' for x in stats.early_stop_losses)})"
+            if stats.best_epoch is not None else "")
+    recipe = ", ".join(f"{k}={v}" for k, v in RANKER_RECIPE.items())
+    note = (f"ranker: trained {stats.steps} steps ({budget.ranker_epochs} epochs max) on {len(fit)} examples "
+            f"before the window ({recipe}){stop}")
     return RankerEngine(model, version), examples, note
 
 

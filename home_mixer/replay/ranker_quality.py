@@ -3,7 +3,9 @@ calibration, through ``phoenix.ranker.evaluate`` (the Phoenix team's metric code
 
 Examples come from ``phoenix.ranker.examples.build_examples`` with the replay's split time, so
 the model is judged only on impressions after everything it was trained on. On the synthetic
-world the oracle's AUC on the same labels is reported next to the model's (the ceiling).
+world two oracle AUCs on the same labels are reported next to the model's: ``oracle_auc`` = the
+world's truth with the feed-position term neutralised (the ranker, like X's, never sees the
+position: the fair ceiling), ``oracle_auc_with_position`` = the full truth.
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ def evaluate_ranker(model: PhoenixRanker, train: TrainingData, window: TrainingD
     if len(valid) > max_examples:
         keep = np.sort(np.random.default_rng(seed).choice(len(valid), max_examples, replace=False))
         valid = [valid[i] for i in keep.tolist()]
-    per_action = evaluate(model, valid, oracle=world_oracle(world) if world is not None else None)
+    per_action = evaluate(model, valid, oracle=world_oracle(world, ignore_position=True) if world is not None else None)
+    with_position = evaluate(model, valid, oracle=world_oracle(world)) if world is not None else {}
     probs = predict(model, valid)
     labels = np.concatenate([e.labels for e in valid])
     calibration = {a: calibration_curve(labels[:, ACTION_NAMES.index(a)], probs[:, ACTION_NAMES.index(a)])
@@ -53,6 +56,8 @@ def evaluate_ranker(model: PhoenixRanker, train: TrainingData, window: TrainingD
     return {
         "examples": len(valid),
         "candidates": int(len(labels)),
-        "actions": {name: m.to_dict() for name, m in per_action.items() if m.positives > 0},
+        "actions": {name: {**m.to_dict(), "oracle_auc_with_position": with_position[name].oracle_auc
+                           if name in with_position else None}
+                    for name, m in per_action.items() if m.positives > 0},
         "calibration": calibration,
     }

@@ -18,7 +18,7 @@ from home_mixer.replay.driver import ReplayRun  # noqa: E402
 from home_mixer.replay.request_metrics import ORACLE_METRIC  # noqa: E402
 from home_mixer.replay.summary import metric_names  # noqa: E402
 
-BAR_METRICS = ("ndcg@35", "hr@35", "mrr", "utility", "oracle_utility", "author_diversity")
+BAR_METRICS = ("oracle_ndcg@35", "sampled_ndcg@35", "oracle_utility", "ndcg@35", "utility", "author_diversity")
 
 
 def _iso(ms: int) -> str:
@@ -27,7 +27,25 @@ def _iso(ms: int) -> str:
 
 def protocol_lines(run: ReplayRun) -> list[str]:
     s = run.settings
-    lines = [
+    lines = []
+    if run.has_oracle:
+        lines += [
+            "* **PRIMARY protocol (synthetic world): counterfactual relevance.** Every configuration's served list "
+            "is judged by the world's own truth, not by the logged session: the gain of a served post is the "
+            "oracle probability that the viewer takes at least one positive action on it (favorite, reply, "
+            "repost, quote, click, profile click, photo expand, video view, shares, copy link, follow; the same "
+            "definition as the logged protocol's \"engaged\"), at request time, with the viewer's follow state "
+            "then, at the top of the feed (the NDCG discount is the position model). "
+            "`oracle_ndcg@K` = DCG of the served gains / ideal DCG, where the ideal is the top K gains of the UNION "
+            "of the posts ALL configurations served at that request (one ideal per request, shared, so "
+            "configurations are comparable; not every eligible post in the store). `sampled_ndcg@35` draws one "
+            "engagement per (request, post) from its gain with a generator seeded by (seed, request, post), the "
+            "same outcome whichever configuration served the post, and scores binary NDCG against the union's "
+            "sampled positives. Neither depends on what the logging policy happened to show.",
+            "* **Secondary protocol: logged sessions.** `ndcg@K`, `hr@K`, `recall@35`, `mrr`, `utility` score the "
+            "served list against the posts the viewer actually engaged with in the logged session.",
+        ]
+    lines += [
         f"* **Data:** {run.source_description}.",
         f"* **Split:** models see only events before {_iso(run.split_ms)} UTC ({s.train_fraction:.0%} of the log's "
         f"time span); {len(run.requests)} request points sampled uniformly (seed {s.seed}) from the "
@@ -36,17 +54,18 @@ def protocol_lines(run: ReplayRun) -> list[str]:
         "state holds only events strictly older than it (no future leakage).",
         "* **Serving:** every configuration runs the SAME stage code as serving (in-process Thunder store, ranker "
         "engine, FAISS retrieval index, in-memory user state), each with its own served history; result size 35.",
-        "* **Relevance:** posts the viewer took a positive action on in that session (not impressions, dwell or "
-        "negative feedback). Ranking metrics average over requests with >= 1 engaged post.",
-        "* **Logging-policy bias:** only posts the logging policy showed can be engaged, so logged metrics favour "
-        "configurations that serve what the logger showed (`shown_overlap`).",
+        "* **Logged relevance:** posts the viewer took a positive action on in that session (not impressions, dwell "
+        "or negative feedback). Logged ranking metrics average over requests with >= 1 engaged post.",
+        "* **Logging-policy bias (logged protocol):** only posts the logging policy showed can be engaged, so logged "
+        "metrics favour configurations that serve what the logger showed (`shown_overlap`)"
+        + ("; on this world half of each logged session is random recent in-network posts, which favours "
+           "chronological even for a perfect model." if run.has_oracle else "."),
     ]
     if run.has_oracle:
-        lines.append("* **Oracle utility (synthetic world only):** sum over the served list of the world's TRUE "
-                     "action probabilities x the default weights, at each post's served position. It is the "
-                     "counterfactual truth and is immune to logging-policy bias.")
+        lines.append("* **Oracle utility:** sum over the served list of the world's TRUE action probabilities x the "
+                     "default weights, at each post's served position (counterfactual, no logging bias).")
     lines.append("* **Intervals:** 95% percentile bootstrap over requests (1000 resamples), paired across "
-                 "configurations for deltas.")
+                 "configurations for deltas and ratios.")
     lines += [f"* **Models:** {n}" for n in run.notes]
     return lines
 
@@ -144,6 +163,10 @@ def _plot_calibration(calibration: dict, path: Path) -> Path:
     return path
 
 
+def _num(x: float | None) -> str:
+    return "-" if x is None else f"{x:.4g}"
+
+
 def _fmt(v: dict | None) -> str:
     if not v or v.get("mean") is None:
         return "-"
@@ -152,17 +175,21 @@ def _fmt(v: dict | None) -> str:
 
 def _markdown(run: ReplayRun, summary: dict, paths: dict[str, Path]) -> str:
     lines = [f"# Replay evaluation: {run.source}", "", "## Protocol", "", *protocol_lines(run), ""]
-    target = summary.get("quality_target")
-    if target:
-        lines += ["## Quality target", "",
-                  f"{target['pipeline']} NDCG@35 = {target['ndcg@35']} vs chronological {target['chronological_ndcg@35']}: "
-                  f"ratio {target['ratio_vs_chronological']} (95% interval {target['ratio_interval']}), target >= "
-                  f"{target['target_ratio']}."]
-        if "popularity_ndcg@35" in target:
-            d = target["delta_vs_popularity"]
-            lines.append(f"Popularity NDCG@35 = {target['popularity_ndcg@35']}; {target['pipeline']} - popularity = "
-                         f"{d['delta']} [{d['low']}, {d['high']}].")
-        lines += [f"**Target {'MET' if target['met'] else 'NOT MET'}.**", ""]
+    targets = summary.get("quality_targets") or {}
+    if targets:
+        lines += ["## Quality target: NDCG@35 >= 1.5 x chronological and > popularity", "",
+                  "| protocol | metric | requests | " + (targets and next(iter(targets.values()))["pipeline"])
+                  + " | chronological | ratio [95%] | popularity | pipeline - popularity [95%] | met |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for i, (metric, t) in enumerate(targets.items()):
+            d = t.get("delta_vs_popularity")
+            lo, hi = t["ratio_interval"]
+            met = ("MET" if t["met_at_interval"] else "met (point estimate only)" if t["met"] else "NOT MET")
+            lines.append(f"| {'primary' if i == 0 else 'secondary'}: {t['protocol']} | {metric} | {t['requests']} | "
+                         f"{_num(t['value'])} | {_num(t['chronological'])} | {_num(t['ratio_vs_chronological'])} "
+                         f"[{_num(lo)}, {_num(hi)}] | {_num(t.get('popularity'))} | "
+                         + (f"{d['delta']:+.4g} [{d['low']:+.4g}, {d['high']:+.4g}]" if d else "-") + f" | {met} |")
+        lines.append("")
     names = metric_names(run)
     lines += ["## Metrics (mean [95% interval])", "",
               f"{summary['requests']} requests, {summary['requests_with_engagement']} with an engaged post.", "",
@@ -195,12 +222,16 @@ def _markdown(run: ReplayRun, summary: dict, paths: dict[str, Path]) -> str:
     if ev and ev.get("actions"):
         lines += ["", "## Ranker on logged impressions of the replay window", "",
                   f"{ev['examples']} examples, {ev['candidates']} candidates (phoenix.ranker.evaluate).", "",
-                  "| action | positives | AUC | oracle AUC | log loss | RCE | mean predicted | observed |",
-                  "|---|---|---|---|---|---|---|---|"]
+                  "Oracle AUC = the world's truth on the same labels, position-blind (the fair ceiling: the ranker "
+                  "never sees the feed position) and with the position term.", "",
+                  "| action | positives | AUC | oracle AUC (position-blind) | oracle AUC (with position) | log loss | RCE "
+                  "| mean predicted | observed |",
+                  "|---|---|---|---|---|---|---|---|---|"]
         for a, m in ev["actions"].items():
             def f(x):
                 return "-" if x is None else f"{x:.4g}"
-            lines.append(f"| {a} | {m['positives']} | {f(m['auc'])} | {f(m.get('oracle_auc'))} | {f(m['log_loss'])} | "
+            lines.append(f"| {a} | {m['positives']} | {f(m['auc'])} | {f(m.get('oracle_auc'))} | "
+                         f"{f(m.get('oracle_auc_with_position'))} | {f(m['log_loss'])} | "
                          f"{f(m['rce'])} | {f(m['mean_predicted'])} | {f(m['observed_rate'])} |")
         if "calibration_png" in paths:
             lines += ["", "![calibration](calibration.png)"]

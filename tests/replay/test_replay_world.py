@@ -51,6 +51,12 @@ def test_replay_is_deterministic_and_never_serves_the_future(world_and_models) -
     assert len(first.requests) == REQUESTS
     assert [r.served for r in first.requests] == [r.served for r in second.requests]
     assert summarize(first) == summarize(second)
+    oracle_metrics = ("oracle_ndcg@10", "oracle_ndcg@35", "sampled_ndcg@35", "oracle_utility")
+    counterfactual = [[rec.metrics[s][m] for s in first.strategies for m in oracle_metrics] for rec in first.requests]
+    assert json.dumps(counterfactual) == json.dumps(  # identical across runs, NaN included
+        [[rec.metrics[s][m] for s in second.strategies for m in oracle_metrics] for rec in second.requests])
+    for rec in first.requests:  # one shared ideal per request: nobody beats it
+        assert all(0.0 <= rec.metrics[s]["oracle_ndcg@35"] <= 1.0 + 1e-9 for s in first.strategies)
     served_any = 0
     for rec in first.requests:
         assert rec.now_ms >= first.split_ms
@@ -61,6 +67,9 @@ def test_replay_is_deterministic_and_never_serves_the_future(world_and_models) -
     s = summarize(first)
     assert s["metrics"]["chronological"]["in_network_share"]["mean"] == pytest.approx(1.0)
     assert "oracle_utility" in s["metrics"]["for_you"] and s["quality_target"]["pipeline"] == "for_you"
+    assert list(s["quality_targets"]) == ["oracle_ndcg@35", "ndcg@35"]  # primary protocol first
+    assert s["quality_target"]["protocol"].startswith("counterfactual")
+    assert s["quality_target"]["requests"] == REQUESTS
     assert first.ranker_eval is not None and first.ranker_eval["examples"] > 0
 
 
