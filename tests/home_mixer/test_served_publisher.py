@@ -11,17 +11,23 @@ from kafka import TopicPartition
 from candidate_pipeline import SideEffectInput
 from home_mixer.models import FeedQuery, PostCandidate
 from home_mixer.served_publisher import KafkaServedPublisher
+from home_mixer.server import _producer
 from home_mixer.side_effects.served_event import ServedEventSideEffect
 from infra.kafka_io import ensure_topics, make_consumer
+from infra.settings import ConnectionSettings
 from protos import events_pb2
 
 pytestmark = pytest.mark.integration
 
 
-def test_served_event_reaches_the_topic(kafka_bootstrap: str, unique_name: str) -> None:
-    topic = f"served_{unique_name}"
+@pytest.mark.parametrize("producer", ["plain", "home-mixer"])  # home-mixer's own: zstd, large events
+def test_served_event_reaches_the_topic(kafka_bootstrap: str, unique_name: str, producer: str) -> None:
+    topic = f"served_{unique_name}_{producer}"
     ensure_topics([topic], partitions=1, bootstrap=kafka_bootstrap)
-    publisher = KafkaServedPublisher.connect(kafka_bootstrap, topic)
+    if producer == "plain":
+        publisher = KafkaServedPublisher.connect(kafka_bootstrap, topic)
+    else:
+        publisher = KafkaServedPublisher(_producer(ConnectionSettings(kafka_bootstrap_servers=kafka_bootstrap)), topic)
     try:
         query = FeedQuery(viewer_id=77, request_id="req-9", now_ms=123, degraded=["ranker"])
         selected = [PostCandidate(1, 2, score=0.5, weighted_score=0.5, phoenix_scores={"favorite": 0.3}, in_network=True)]
