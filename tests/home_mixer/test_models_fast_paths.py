@@ -44,3 +44,10 @@ def test_evolve_equals_replace_and_checks_names() -> None:
     assert exp.final_score is None  # the original is untouched
     with pytest.raises(TypeError, match="bogus"):
         exp.evolve(bogus=1)
+
+
+def test_blank_explanation_equals_the_dataclass_default_and_is_not_shared() -> None:
+    a, b = PostCandidate(1), PostCandidate(2)
+    assert a.explanation == ScoreExplanation() and type(a.explanation) is ScoreExplanation
+    assert a.explanation is not b.explanation
+    assert a.explanation.other_multipliers == {} and a.explanation.other_multipliers is not b.explanation.other_multipliers
