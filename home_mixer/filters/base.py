@@ -9,15 +9,17 @@ from home_mixer.models import PostCandidate
 
 
 def split(candidates: Iterable[PostCandidate], reason_for: Callable[[PostCandidate], str | None]) -> FilterResult:
-    """Keep candidates whose rule gives None; remove the rest with the rule's reason."""
-    kept: list[PostCandidate] = []
-    removed: list[PostCandidate] = []
-    reasons: list[str | None] = []
-    for c in candidates:
-        reason = reason_for(c)
-        if reason is None:
-            kept.append(c)
-        else:
-            removed.append(c)
-            reasons.append(reason)
+    """Keep candidates whose rule gives None; remove the rest with the rule's reason.
+
+    The rule runs through ``map`` (a C loop) and the split is three comprehensions: ~2,000
+    candidates go through a dozen filters per request, and the interpreted loop with its
+    appends cost about as much as the rules themselves.
+    """
+    items = candidates if isinstance(candidates, list) else list(candidates)
+    verdicts = list(map(reason_for, items))
+    if verdicts.count(None) == len(verdicts):  # the usual case for most filters: nothing removed
+        return FilterResult(list(items), [], reasons=[])
+    kept = [c for c, v in zip(items, verdicts, strict=True) if v is None]
+    removed = [c for c, v in zip(items, verdicts, strict=True) if v is not None]
+    reasons: list[str | None] = [v for v in verdicts if v is not None]
     return FilterResult(kept, removed, reasons=reasons)

@@ -116,7 +116,11 @@ def test_previously_seen_by_ids_and_bloom_over_related_ids() -> None:
 def test_previously_served_uses_request_and_history_and_enable_rule() -> None:
     cands = [PostCandidate(1, 5), PostCandidate(2, 5), PostCandidate(3, 5, retweeted_tweet_id=4)]
     res = PreviouslyServedPostsFilter().filter(q(served_ids=[1], served_history_ids={4}), cands)
-    assert ids(res.kept) == [2]
+    assert ids(res.kept) == [2] and res.reasons == ["served (1)", "served (4)"]
+    reply = PostCandidate(6, 5, in_reply_to_tweet_id=1)
+    res = PreviouslyServedPostsFilter().filter(q(served_ids=[1]), [reply, PostCandidate(7, 5)])
+    assert ids(res.kept) == [7] and res.reasons == ["served (1)"]
+    assert ids(PreviouslyServedPostsFilter().filter(q(), cands).kept) == [1, 2, 3]  # nothing served yet
     bottom_only = PreviouslyServedPostsFilter(all_requests=False)
     assert not bottom_only.enable(q()) and bottom_only.enable(q(is_bottom_request=True))
 
