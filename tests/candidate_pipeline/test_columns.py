@@ -44,6 +44,9 @@ def test_inconsistent_columns_are_skipped_whole() -> None:
         "short_column": lambda q, cs: Columns(len(cs), {"x": [1] * (len(cs) - 1)}),
         "row_out_of_range": lambda q, cs: Columns(len(cs), {"x": [1]}, rows=[len(cs)]),
         "repeated_row": lambda q, cs: Columns(len(cs), {"x": [1, 2]}, rows=[0, 0]),
+        "negative_row": lambda q, cs: Columns(len(cs), {"x": [1]}, rows=[-1]),
+        "float_row": lambda q, cs: Columns(len(cs), {"x": [1]}, rows=[1.0]),
+        "failed_row_out_of_range": lambda q, cs: Columns(len(cs), {}, rows=[], errors={7: ValueError()}),
         "updated_and_failed": lambda q, cs: Columns(len(cs), {"x": [1]}, rows=[0], errors={0: ValueError()}),
     }
     hydrators = [FakeHydrator(name, fn) for name, fn in bad.items()]
