@@ -4,7 +4,8 @@ Row-wise JSON of 750 ``PostCandidate`` dicts was ~1.5 MB and ~25-50 ms of ``json
 request, almost all of it in ``float.__repr__`` (~25 ranker probabilities per post plus the
 scores) and in repeating every field name 750 times. Here each field is one column: a column
 holding only floats (or None) travels as base64 float64 bytes (exact, NaN and inf included)
-with the positions of its Nones, every other column as a plain JSON list; the ranker
+with the positions of its Nones, one of only ints (or None) as int64 bytes the same way,
+every other column as a plain JSON list; the ranker
 probabilities are one float64 matrix over the union of action names plus, per post, which
 names it has. Decoding gives back exactly what ``PostCandidate.from_dict(cache_form(p))``
 gave (weighted-score terms left out, containers as lists), and the previous row-wise form
@@ -87,14 +88,29 @@ def _decode_columns(doc: dict[str, Any]) -> list[PostCandidate]:
     return posts
 
 
-def _encode_column(values: Iterable[Any], copy_containers: bool) -> dict[str, Any]:
+_PACKED = {float: ("f64", np.float64, 0.0), int: ("i64", np.int64, 0)}
+"""Column types that travel as binary: exact types only (a bool is not packed as an int)."""
+
+
+_JSON_CONTAINERS = frozenset({list, tuple, dict, type(None)})
+
+
+def _encode_column(values: Iterable[Any], containers: bool) -> dict[str, Any]:
     column = list(values)
-    if copy_containers:
+    kinds = set(map(type, column))
+    if containers:  # lists / mappings: JSON writes them as they are (decoding makes new ones)
+        if kinds <= _JSON_CONTAINERS:
+            return {"json": column}
         return {"json": [v if v is None else list(v) if isinstance(v, list | tuple) else dict(v) for v in column]}
-    if column and all(type(v) is float or v is None for v in column) and any(v is not None for v in column):
-        nulls = [i for i, v in enumerate(column) if v is None]
-        packed = np.array([0.0 if v is None else v for v in column], dtype=np.float64)
-        return {"f64": base64.b64encode(packed.tobytes()).decode(), "nulls": nulls}
+    kinds.discard(type(None))
+    if len(kinds) == 1 and (kind := kinds.pop()) in _PACKED:
+        tag, dtype, filler = _PACKED[kind]
+        nulls = [i for i, v in enumerate(column) if v is None] if None in column else []
+        try:
+            packed = np.array([filler if v is None else v for v in column] if nulls else column, dtype=dtype)
+        except OverflowError:  # an int beyond int64 stays JSON
+            return {"json": column}
+        return {tag: base64.b64encode(packed.tobytes()).decode(), "nulls": nulls}
     return {"json": column}
 
 
@@ -102,7 +118,8 @@ def _decode_column(column: dict[str, Any], n: int) -> list[Any]:
     if "json" in column:
         values = column["json"]
     else:
-        values = np.frombuffer(base64.b64decode(column["f64"]), dtype=np.float64).tolist()
+        tag, dtype = ("f64", np.float64) if "f64" in column else ("i64", np.int64)
+        values = np.frombuffer(base64.b64decode(column[tag]), dtype=dtype).tolist()
         for i in column["nulls"]:
             values[i] = None
     if len(values) != n:

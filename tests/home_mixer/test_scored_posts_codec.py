@@ -21,7 +21,7 @@ def _posts() -> list[PostCandidate]:
                       in_network=True, created_at_ms=2**62),
         PostCandidate(2, 8, phoenix_scores={"reply": 0.25, "dwell_time": 3.5}, weighted_score=float("inf"),
                       score=1, author_labels=["x", "y"]),  # an int in a float field stays an int
-        PostCandidate(3, 9),  # unscored, every default
+        PostCandidate(3, 9, topic_id=2**70, is_mutual_follow=True),  # unscored; an int beyond int64; a bool
         PostCandidate(4, 9, phoenix_scores={}, retrieval_score=0.125, score=-0.0),
     ]
 
@@ -51,7 +51,7 @@ def test_float_columns_are_packed_and_the_payload_is_smaller() -> None:
              for i in range(200)]
     payload = scored_posts_codec.encode(posts)
     doc = json.loads(payload)
-    assert "f64" in doc["fields"]["score"] and "json" in doc["fields"]["tweet_id"]
+    assert "f64" in doc["fields"]["score"] and "i64" in doc["fields"]["tweet_id"] and "json" in doc["fields"]["text"]
     assert len(payload) < len(json.dumps([cache_form(p) for p in posts])) / 2
     assert scored_posts_codec.decode(payload) == posts
 
@@ -64,7 +64,7 @@ def test_unknown_payloads_are_a_clear_error(payload: bytes) -> None:
 
 def test_truncated_columns_are_a_clear_error() -> None:
     doc = json.loads(scored_posts_codec.encode(_posts()))
-    doc["fields"]["tweet_id"]["json"].pop()
+    doc["fields"]["text"]["json"].pop()
     with pytest.raises(scored_posts_codec.CacheFormatError, match="column of 3 values for 4 posts"):
         scored_posts_codec.decode(json.dumps(doc).encode())
     del doc["phoenix_scores"]
