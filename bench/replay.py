@@ -4,7 +4,9 @@ headline quality.
 Full mode replays the synthetic ``small`` world (2,000 users, 4 days; models trained on the first
 half with the Phoenix ranker's recipe: post-id dropout + early stopping) through the default For
 You config, the same config with the world's true probabilities as its ranker (the diagnostic
-ceiling of the pipeline's rules) and the four baselines; ``--quick`` uses the tiny world, a few requests and barely
+ceiling of the pipeline's rules), the same config with the negative-feedback weights set to 0
+(diagnostic: a small model's rare negative heads are noisy and the default weights, up to -234,
+amplify that noise) and the four baselines; ``--quick`` uses the tiny world, a few requests and barely
 trained models (a smoke run, not a quality number). ``requests_per_s`` counts request points per
 second of serving time, where one request point runs EVERY configuration (the replay's own
 throughput, not one pipeline's); ``pipeline_vs_chronological_cost`` compares the For You
@@ -21,11 +23,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import tempfile
 import time
+from pathlib import Path
 
 from bench.record import emit
 
 HEADLINE = ("oracle_ndcg@35", "sampled_ndcg@35", "ndcg@35", "oracle_utility")
+NO_NEGATIVES = "for_you-no_negative_weights"
 AUC_ACTIONS = ("favorite", "reply", "repost", "click", "not_interested")
 
 
@@ -52,14 +57,22 @@ def main(argv: list[str]) -> int:
     budget = (TrainingBudget(ranker_epochs=1, ranker_max_steps=10, retrieval_epochs=1, progress=False) if args.quick
               else TrainingBudget(ranker_epochs=6, retrieval_epochs=8, progress=False))
     started = time.perf_counter()
+    configs: tuple[tuple[str, str | None], ...] = (("for_you", None),)
+    tmp = tempfile.TemporaryDirectory(prefix="bench-replay-")
+    if not args.quick:  # diagnostic: the same pipeline without the negative-feedback weights
+        from home_mixer.replay.config_variants import negative_weight_names, with_weights
+
+        variant = with_weights(Path(tmp.name) / "no_negative_weights.yaml", dict.fromkeys(negative_weight_names(), 0.0))
+        configs += ((NO_NEGATIVES, str(variant)),)
     run = run_replay(world_source(preset, 0), ReplaySettings(
-        max_requests=requests, budget=budget, progress=False, ranker_eval_examples=0 if args.quick else 1000,
+        configs=configs, max_requests=requests, budget=budget, progress=False, ranker_eval_examples=0 if args.quick else 1000,
         oracle_ranker=not args.quick))
     summary = summarize(run)
     if args.report:
         from home_mixer.replay.report import write_report
 
         write_report(run, summary, args.report)
+    tmp.cleanup()
     m = summary["metrics"]
     result = {
         "mode": "quick" if args.quick else "full",

@@ -8,6 +8,9 @@ Protocol (stated in every report):
 3. Pass 2 replays every event in time order into the in-process stores; before a request point
    only events STRICTLY older than it are applied, then every configuration runs on the same
    state, in a fixed order, each with its own served history.
+4. Every list is scored against the logged session (what the viewer did) and, on the synthetic
+   world, against the world's truth (``counterfactual.py``: the primary protocol there, because
+   logged outcomes only exist for the posts the logging policy chose to show).
 """
 
 from __future__ import annotations
