@@ -226,7 +226,7 @@ class AuthorInfo(_message.Message):
     def __init__(self, author_id: _Optional[int] = ..., is_followed_by_user: _Optional[bool] = ..., followers: _Optional[int] = ..., is_following_user: _Optional[bool] = ...) -> None: ...
 
 class TweetInfo(_message.Message):
-    __slots__ = ("tweet_id", "author_id", "retweeting_tweet_id", "quoted_tweet_id", "in_reply_to_tweet_id", "retweeted_tweet_id", "author_info", "retweeting_author_id", "quoted_author_id", "in_reply_to_author_id", "fav_count", "reply_count", "retweet_count", "quote_count", "is_author_followed_by_user", "view_count", "min_video_duration_ms", "bookmark_count", "created_at_ms")
+    __slots__ = ("tweet_id", "author_id", "retweeting_tweet_id", "quoted_tweet_id", "in_reply_to_tweet_id", "retweeted_tweet_id", "author_info", "retweeting_author_id", "quoted_author_id", "in_reply_to_author_id", "fav_count", "reply_count", "retweet_count", "quote_count", "is_author_followed_by_user", "view_count", "min_video_duration_ms", "bookmark_count", "created_at_ms", "semantic_ids")
     TWEET_ID_FIELD_NUMBER: _ClassVar[int]
     AUTHOR_ID_FIELD_NUMBER: _ClassVar[int]
     RETWEETING_TWEET_ID_FIELD_NUMBER: _ClassVar[int]
@@ -246,6 +246,7 @@ class TweetInfo(_message.Message):
     MIN_VIDEO_DURATION_MS_FIELD_NUMBER: _ClassVar[int]
     BOOKMARK_COUNT_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    SEMANTIC_IDS_FIELD_NUMBER: _ClassVar[int]
     tweet_id: int
     author_id: int
     retweeting_tweet_id: int
@@ -265,7 +266,8 @@ class TweetInfo(_message.Message):
     min_video_duration_ms: int
     bookmark_count: int
     created_at_ms: int
-    def __init__(self, tweet_id: _Optional[int] = ..., author_id: _Optional[int] = ..., retweeting_tweet_id: _Optional[int] = ..., quoted_tweet_id: _Optional[int] = ..., in_reply_to_tweet_id: _Optional[int] = ..., retweeted_tweet_id: _Optional[int] = ..., author_info: _Optional[_Union[AuthorInfo, _Mapping]] = ..., retweeting_author_id: _Optional[int] = ..., quoted_author_id: _Optional[int] = ..., in_reply_to_author_id: _Optional[int] = ..., fav_count: _Optional[int] = ..., reply_count: _Optional[int] = ..., retweet_count: _Optional[int] = ..., quote_count: _Optional[int] = ..., is_author_followed_by_user: _Optional[bool] = ..., view_count: _Optional[int] = ..., min_video_duration_ms: _Optional[int] = ..., bookmark_count: _Optional[int] = ..., created_at_ms: _Optional[int] = ...) -> None: ...
+    semantic_ids: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, tweet_id: _Optional[int] = ..., author_id: _Optional[int] = ..., retweeting_tweet_id: _Optional[int] = ..., quoted_tweet_id: _Optional[int] = ..., in_reply_to_tweet_id: _Optional[int] = ..., retweeted_tweet_id: _Optional[int] = ..., author_info: _Optional[_Union[AuthorInfo, _Mapping]] = ..., retweeting_author_id: _Optional[int] = ..., quoted_author_id: _Optional[int] = ..., in_reply_to_author_id: _Optional[int] = ..., fav_count: _Optional[int] = ..., reply_count: _Optional[int] = ..., retweet_count: _Optional[int] = ..., quote_count: _Optional[int] = ..., is_author_followed_by_user: _Optional[bool] = ..., view_count: _Optional[int] = ..., min_video_duration_ms: _Optional[int] = ..., bookmark_count: _Optional[int] = ..., created_at_ms: _Optional[int] = ..., semantic_ids: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class ActionInfo(_message.Message):
     __slots__ = ("action_name", "engagement_time_ms", "dwell_time_ms", "product_surface")
