@@ -12,6 +12,10 @@ AGE_BUCKET_MINUTES = 60
 AGE_MAX_MINUTES = 4800
 AGE_BUCKETS = AGE_MAX_MINUTES // AGE_BUCKET_MINUTES + 2
 PRODUCT_SURFACES = 16
+# Semantic ids (reference §4.3.3 "SID" features): X codes each post's multimodal embedding as a
+# 6-level residual-quantised id. Here level 0 is the post's topic (synthetic world) or genre
+# (MovieLens); deeper levels stay 0 (= unknown) until a real quantiser fills them.
+SID_LEVELS = 6
 NUM_USER_PREFIX_TOKENS = 1
 
 
@@ -27,9 +31,13 @@ class RankerConfig:
     # Candidate post-kind flags (reply / retweet / quote / video) as a token feature. Checkpoints
     # written before the flag existed load with it off, so their weights still fit.
     post_kind_features: bool = True
+    # Per-level semantic-id tables (summed, projected to D) on history and candidate tokens; ids
+    # >= sid_vocab fold into 1..sid_vocab-1. Off when loading a checkpoint written before them.
+    semantic_id_features: bool = True
+    sid_vocab: int = 256
 
     def __post_init__(self) -> None:
-        if self.history_len < 1 or self.table_dim < 1 or self.max_candidates < 1:
+        if self.history_len < 1 or self.table_dim < 1 or self.max_candidates < 1 or self.sid_vocab < 2:
             raise ValueError(f"bad ranker sizes: {self}")
 
     @property
@@ -54,6 +62,8 @@ class RankerConfig:
                 history_len=int(data["history_len"]),
                 max_candidates=int(data.get("max_candidates", 2800)),
                 post_kind_features=bool(data.get("post_kind_features", False)),
+                semantic_id_features=bool(data.get("semantic_id_features", False)),
+                sid_vocab=int(data.get("sid_vocab", 256)),
             )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"ranker config is incomplete or has unknown fields: {exc}") from exc

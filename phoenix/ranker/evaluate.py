@@ -120,7 +120,7 @@ def evaluate(
                 int(e.positions[j]) if e.positions is not None else -1,
             )
             for e in examples
-            for j, c in enumerate(e.candidates)
+            for j, c in enumerate(e.shown if e.shown is not None else e.candidates)
         ]
         oracle_probs = {a: np.array([r.get(a, np.nan) for r in rows], np.float64) for a in actions}
     result = {}

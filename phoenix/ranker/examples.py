@@ -14,6 +14,15 @@ impressions) from events strictly before it was seen - what home-mixer would hav
 
 Optional social-graph events give the in-network flag: whether the user followed the post's
 author when the post was first seen (FOLLOW/UNFOLLOW replayed in time order).
+
+Training matches serving in two more ways:
+
+* Semantic ids: level 0 = ``PostCreated.topic_id`` (what home-mixer sends as
+  ``TweetInfo.semantic_ids``), on history items and candidates.
+* Reposts: home-mixer scores a repost as its ORIGINAL (id, author, counts, topic; follow flag of
+  the original author; ``is_retweet`` set), and user-state describes a reposted history item by
+  its original too, so examples do the same. The post as shown (repost id, reposter) is kept in
+  ``Example.shown`` for the synthetic world's oracle, which knows impressions by what was shown.
 """
 
 from __future__ import annotations
@@ -21,7 +30,7 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -44,6 +53,9 @@ class Example:
     time_ms: int  # when the first candidate was seen (the "now" for post ages)
     seen_ms: np.ndarray | None = None  # [C] when each candidate was first seen
     positions: np.ndarray | None = None  # [C] feed position of the impression (-1 unknown)
+    # The candidates as impressed (a repost by its own id and the reposter), for oracles; None
+    # when identical to ``candidates``.
+    shown: list[CandidateItem] | None = None
 
 
 @dataclass
@@ -91,6 +103,13 @@ class _PostInfo:
     is_retweet: bool = False
     is_quote: bool = False
     has_video: bool = False
+    topic_id: int = 0
+    source_post_id: int = 0  # a repost's original
+    source_author_id: int = 0
+
+    @property
+    def semantic_ids(self) -> tuple[int, ...]:
+        return (self.topic_id,) if self.topic_id > 0 else ()
 
 
 def _post_index(posts: Iterable[events_pb2.PostCreated | events_pb2.PostEvent]) -> dict[int, _PostInfo]:
@@ -107,8 +126,32 @@ def _post_index(posts: Iterable[events_pb2.PostCreated | events_pb2.PostEvent]) 
             is_retweet=item.is_retweet or item.source_post_id > 0,
             is_quote=item.quoted_post_id > 0,
             has_video=item.has_video or item.video_duration_ms > 0,
+            topic_id=max(int(item.topic_id), 0),
+            source_post_id=item.source_post_id if item.source_post_id > 0 else 0,
+            source_author_id=max(item.source_user_id, 0),
         )
     return index
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """The post the ranker scores for a shown post: the original of a repost, else itself."""
+
+    post_id: int
+    author_id: int
+    info: _PostInfo
+    is_repost: bool
+
+
+def _scored(post_id: int, author_id: int, post_index: dict[int, _PostInfo]) -> _Scored:
+    info = post_index.get(post_id) or _PostInfo(author_id, 0)
+    if not info.source_post_id:
+        return _Scored(post_id, info.author_id or author_id, info, False)
+    src = post_index.get(info.source_post_id)
+    src_author = info.source_author_id or (src.author_id if src else 0)
+    if src is None:  # original unknown: its id and author, the repost's own core data otherwise
+        src = _PostInfo(src_author, info.created_ms, topic_id=info.topic_id)
+    return _Scored(info.source_post_id, src_author or src.author_id, src, True)
 
 
 _COUNTED = (
@@ -201,14 +244,18 @@ def build_examples(
                 group = part[start : start + max_candidates]
                 t0 = group[0].first_seen_ms
                 n_before = int(np.searchsorted(engaged_times, t0, side="left"))
-                history = [
-                    HistoryItem(s.post_id, s.author_id, tuple(sorted(s.actions)), s.dwell_ms, s.surface)
-                    for s in engaged[max(0, n_before - history_len) : n_before]
-                ]
+                history = [_history_item(s, post_index) for s in engaged[max(0, n_before - history_len) : n_before]]
                 (valid if is_valid else train).append(
                     _example(user_id, history, group, post_index, t0, follow, counts)
                 )
     return train, valid
+
+
+def _history_item(s: _Seen, post_index: dict[int, _PostInfo]) -> HistoryItem:
+    scored = _scored(s.post_id, s.author_id, post_index)
+    return HistoryItem(
+        scored.post_id, scored.author_id, tuple(sorted(s.actions)), s.dwell_ms, s.surface, scored.info.semantic_ids
+    )
 
 
 def _example(
@@ -222,18 +269,26 @@ def _example(
 ) -> Example:
     labels = np.zeros((len(group), NUM_DISCRETE), np.float32)
     dwell = np.zeros(len(group), np.float32)
-    candidates = []
+    candidates: list[CandidateItem] = []
+    shown: list[CandidateItem] = []
     for j, s in enumerate(group):
-        info = post_index.get(s.post_id) or _PostInfo(s.author_id, 0)
-        author = info.author_id or s.author_id
-        in_network = follow.follows(user_id, author, s.first_seen_ms)
-        so_far = counts.at(s.post_id, s.first_seen_ms)
-        candidates.append(
-            CandidateItem(
-                s.post_id, author, info.created_ms, in_network, s.surface, so_far,
-                info.is_reply, info.is_retweet, info.is_quote, info.has_video,
+        sc = _scored(s.post_id, s.author_id, post_index)
+        info = sc.info
+        in_network = follow.follows(user_id, sc.author_id, s.first_seen_ms)
+        so_far = counts.at(sc.post_id, s.first_seen_ms)
+        cand = CandidateItem(
+            sc.post_id, sc.author_id, info.created_ms, in_network, s.surface, so_far,
+            info.is_reply, info.is_retweet or sc.is_repost, info.is_quote, info.has_video, info.semantic_ids,
+        )  # fmt: skip
+        candidates.append(cand)
+        if sc.is_repost:
+            own = post_index.get(s.post_id) or _PostInfo(s.author_id, 0)
+            reposter = own.author_id or s.author_id
+            cand = replace(
+                cand, post_id=s.post_id, author_id=reposter, created_at_ms=own.created_ms,
+                in_network=follow.follows(user_id, reposter, s.first_seen_ms),
             )  # fmt: skip
-        )
+        shown.append(cand)
         for a in s.actions:
             head = HEAD_INDEX_BY_ACTION.get(a)
             if head is not None:
@@ -241,4 +296,7 @@ def _example(
         dwell[j] = min(s.dwell_ms / 1000.0, DWELL_CLIP_S)
     seen = np.array([s.first_seen_ms for s in group], np.int64)
     positions = np.array([s.position for s in group], np.int32)
-    return Example(UserContext(user_id, history), candidates, labels, dwell, t0, seen, positions)
+    same = all(a is b for a, b in zip(candidates, shown, strict=True))
+    return Example(
+        UserContext(user_id, history), candidates, labels, dwell, t0, seen, positions, None if same else shown
+    )

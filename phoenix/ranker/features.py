@@ -20,7 +20,7 @@ import torch
 from infra.snowflake import TWITTER_EPOCH_MS, snowflake_timestamp_ms
 from phoenix.actions import DWELL_CLIP_S, OUTPUT_SLOTS
 from phoenix.hashing import hash_ids
-from phoenix.ranker.config import AGE_BUCKET_MINUTES, AGE_BUCKETS, PRODUCT_SURFACES, RankerConfig
+from phoenix.ranker.config import AGE_BUCKET_MINUTES, AGE_BUCKETS, PRODUCT_SURFACES, SID_LEVELS, RankerConfig
 
 SNOWFLAKE_SHIFT = 22  # infra.snowflake: (ms since epoch) << 22 | sequence
 NUM_COUNTS = 5
@@ -39,6 +39,7 @@ class HistoryItem:
     actions: tuple[int, ...] = ()
     dwell_ms: int = 0
     surface: int = 0
+    semantic_ids: tuple[int, ...] = ()  # level 0 first; 0 = unknown
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class CandidateItem:
     is_retweet: bool = False
     is_quote: bool = False
     has_video: bool = False
+    semantic_ids: tuple[int, ...] = ()  # level 0 (topic) first; 0 = unknown
 
 
 @dataclass
@@ -82,6 +84,7 @@ class RankerBatch:
     hist_surface: torch.Tensor  # [B, S] long
     hist_dwell: torch.Tensor  # [B, S] float, clip(dwell_s, 0, 30) / 30
     hist_len: torch.Tensor  # [B] long
+    hist_sid: torch.Tensor  # [B, S, SID_LEVELS] long, 0 = unknown
     cand_post_rows: torch.Tensor  # [B, C, H]
     cand_author_rows: torch.Tensor  # [B, C, H]
     cand_surface: torch.Tensor  # [B, C] long
@@ -89,6 +92,7 @@ class RankerBatch:
     cand_in_network: torch.Tensor  # [B, C] long (0/1)
     cand_counts: torch.Tensor  # [B, C, 5] float log2(count + 1) / 32
     cand_kind: torch.Tensor  # [B, C, NUM_KIND_FLAGS] float 0/1
+    cand_sid: torch.Tensor  # [B, C, SID_LEVELS] long, 0 = unknown
     cand_valid: torch.Tensor  # [B, C] bool
 
     def to(self, device: torch.device | str) -> RankerBatch:
@@ -116,6 +120,17 @@ def _clip_surface(surface: int) -> int:
     return surface if 0 <= surface < PRODUCT_SURFACES else 0
 
 
+def sid_rows(ids: np.ndarray, vocab: int) -> np.ndarray:
+    """Semantic ids -> table rows: 0 (unknown, or negative) stays 0; anything else folds into
+    1..vocab-1, so a code book larger than the table shares rows instead of failing."""
+    ids = np.asarray(ids, np.int64)
+    return np.where(ids > 0, (ids - 1) % (vocab - 1) + 1, 0)
+
+
+def _sid_tuple(ids: Sequence[int]) -> tuple[int, ...]:
+    return tuple(ids[:SID_LEVELS]) + (0,) * (SID_LEVELS - min(len(ids), SID_LEVELS))
+
+
 def build_batch(
     users: Sequence[UserContext],
     candidates: Sequence[Sequence[CandidateItem]],
@@ -141,6 +156,8 @@ def build_batch(
     hist_surface = np.zeros((b, s), np.int64)
     hist_dwell = np.zeros((b, s), np.float32)
     hist_len = np.zeros(b, np.int64)
+    hist_sid = np.zeros((b, s, SID_LEVELS), np.int64)
+    cand_sid = np.zeros((b, c, SID_LEVELS), np.int64)
     cand_post = np.zeros((b, c), np.int64)
     cand_author = np.zeros((b, c), np.int64)
     cand_surface = np.zeros((b, c), np.int64)
@@ -162,12 +179,16 @@ def build_batch(
                     hist_actions[i, j, a] = 1.0
             hist_surface[i, j] = _clip_surface(item.surface)
             hist_dwell[i, j] = min(max(item.dwell_ms / 1000.0, 0.0), DWELL_CLIP_S) / DWELL_CLIP_S
+            if item.semantic_ids:
+                hist_sid[i, j] = _sid_tuple(item.semantic_ids)
         cands = candidates[i]
         if len(cands) > c:
             raise ValueError(f"user {user.user_id} has {len(cands)} candidates, batch width is {c}")
         if cands:
             _fill_candidates(cands, nows[i], i, cand_post, cand_author, cand_surface, cand_age,
                              cand_in_net, cand_counts, cand_kind, cand_valid)  # fmt: skip
+            if any(x.semantic_ids for x in cands):
+                cand_sid[i, : len(cands)] = [_sid_tuple(x.semantic_ids) for x in cands]
 
     user_ids = np.array([u.user_id for u in users], np.int64)
     t = torch.from_numpy
@@ -179,6 +200,7 @@ def build_batch(
         hist_surface=t(hist_surface),
         hist_dwell=t(hist_dwell),
         hist_len=t(hist_len),
+        hist_sid=t(sid_rows(hist_sid, cfg.sid_vocab)),
         cand_post_rows=t(hash_ids("post", cand_post, hc)),
         cand_author_rows=t(hash_ids("author", cand_author, hc)),
         cand_surface=t(cand_surface),
@@ -186,6 +208,7 @@ def build_batch(
         cand_in_network=t(cand_in_net),
         cand_counts=t(np.log2(np.maximum(cand_counts, 0) + 1) / 32),
         cand_kind=t(cand_kind),
+        cand_sid=t(sid_rows(cand_sid, cfg.sid_vocab)),
         cand_valid=t(cand_valid),
     )
 

@@ -23,7 +23,13 @@ from torch import nn
 
 from phoenix.actions import DWELL_CLIP_S, NUM_DISCRETE, OUTPUT_SLOTS
 from phoenix.embeddings import HashedEmbedding
-from phoenix.ranker.config import AGE_BUCKETS, NUM_USER_PREFIX_TOKENS, PRODUCT_SURFACES, RankerConfig
+from phoenix.ranker.config import (
+    AGE_BUCKETS,
+    NUM_USER_PREFIX_TOKENS,
+    PRODUCT_SURFACES,
+    SID_LEVELS,
+    RankerConfig,
+)
 from phoenix.ranker.features import NUM_COUNTS, NUM_KIND_FLAGS, RankerBatch
 from phoenix.transformer import KVCache, Transformer, prefix_mask, ranker_mask, right_anchored_positions
 
@@ -49,6 +55,15 @@ class PhoenixRanker(nn.Module):
             nn.Linear(NUM_COUNTS, 64), nn.GELU(approximate="tanh"), nn.Linear(64, d, bias=False)
         )
         self.kind_emb = nn.Linear(NUM_KIND_FLAGS, d, bias=False) if cfg.post_kind_features else None
+        self.sid_tables: nn.ModuleList | None = None
+        self.sid_proj: nn.Linear | None = None
+        if cfg.semantic_id_features:
+            # Row 0 of every level = unknown: a zero row, and the projection has no bias, so a
+            # post without SIDs (or a padded slot) adds nothing.
+            self.sid_tables = nn.ModuleList(
+                nn.Embedding(cfg.sid_vocab, cfg.table_dim, padding_idx=0) for _ in range(SID_LEVELS)
+            )
+            self.sid_proj = nn.Linear(cfg.table_dim, d, bias=False)
         self.dwell_vec = nn.Parameter(torch.randn(d) * d**-0.5)
         for emb in (self.surface_emb, self.age_emb, self.in_network_emb):
             nn.init.normal_(emb.weight, std=d**-0.5)
@@ -57,6 +72,13 @@ class PhoenixRanker(nn.Module):
         self.dwell_head = nn.Linear(d, 1)
 
     # ------------------------------------------------------------------ tokens
+
+    def _sid(self, sids: torch.Tensor) -> torch.Tensor | None:
+        """[..., SID_LEVELS] table rows -> [..., D] (None when the config has no SIDs)."""
+        if self.sid_tables is None or self.sid_proj is None:
+            return None
+        summed = sum(table(sids[..., lvl]) for lvl, table in enumerate(self.sid_tables))
+        return self.sid_proj(summed)
 
     def prefix_tokens(self, batch: RankerBatch) -> torch.Tensor:
         """[B, 1+S, D] user + history tokens (padded history slots are all-zero ids)."""
@@ -68,6 +90,9 @@ class PhoenixRanker(nn.Module):
             + self.surface_emb(batch.hist_surface)
             + batch.hist_dwell[..., None] * self.dwell_vec
         )
+        sid = self._sid(batch.hist_sid)
+        if sid is not None:
+            hist = hist + sid
         hist = hist * batch.prefix_valid[:, NUM_USER_PREFIX_TOKENS:, None]
         return torch.cat([user, hist], 1)
 
@@ -82,6 +107,9 @@ class PhoenixRanker(nn.Module):
         )
         if self.kind_emb is not None:
             tokens = tokens + self.kind_emb(batch.cand_kind)
+        sid = self._sid(batch.cand_sid)
+        if sid is not None:
+            tokens = tokens + sid
         return tokens
 
     def _positions(self, batch: RankerBatch, num_candidates: int) -> torch.Tensor:

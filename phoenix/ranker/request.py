@@ -30,13 +30,15 @@ def history_from_sequence(seq: pb.UserActionSequence) -> list[HistoryItem]:
         actions = tuple(sorted({int(a.action_name) for a in ua.actions if a.action_name}))
         dwell = max((a.dwell_time_ms for a in ua.actions), default=0)
         surface = next((int(a.product_surface) for a in ua.actions if a.product_surface), 0)
-        items.append(HistoryItem(t.tweet_id, max(t.author_id, 0), actions, max(dwell, 0), surface))
+        items.append(
+            HistoryItem(t.tweet_id, max(t.author_id, 0), actions, max(dwell, 0), surface, tuple(t.semantic_ids))
+        )
     return items
 
 
 def candidate_from_tweet_info(t: pb.TweetInfo, surface: int) -> CandidateItem:
     """The same features training reads from the event log: follow flag, engagement counts so
-    far (fav, reply, repost, quote, views) and the post kind."""
+    far (fav, reply, repost, quote, views), the post kind and its semantic ids."""
     counts = (t.fav_count, t.reply_count, t.retweet_count, t.quote_count, t.view_count)
     return CandidateItem(
         t.tweet_id,
@@ -49,6 +51,7 @@ def candidate_from_tweet_info(t: pb.TweetInfo, surface: int) -> CandidateItem:
         is_retweet=t.retweeting_tweet_id > 0 or t.retweeted_tweet_id > 0,
         is_quote=t.quoted_tweet_id > 0,
         has_video=t.min_video_duration_ms > 0,
+        semantic_ids=tuple(t.semantic_ids),
     )
 
 

@@ -8,6 +8,12 @@ history (which generalises to a later period) rather than only memorised in the 
 ``train(..., early_stop=...)`` keeps
 the weights of the epoch with the lowest loss on a later held-out slice.
 
+Heads start calibrated (``calibrate_heads``, on by default): each action head's bias is the logit
+of that action's base rate in the training set, the dwell head's the mean dwell, and the head
+weights start at zero, so before any step every prediction IS the base rate. A briefly trained
+ranker (the demo's ~50 steps) otherwise still predicts ~0.3-0.45 for rare negative actions
+(report, block, mute), which X's large negative weights turn into negative scores everywhere.
+
 Loss normalisation is GLOBAL: every rank sees the same shuffled order of the whole batch, works
 on its own contiguous slice, and divides its loss sum by the number of valid candidates in the
 WHOLE batch (times ``world_size``, because DDP averages gradients). So N processes take exactly
@@ -53,6 +59,7 @@ class TrainConfig:
     progress: bool = True
     post_id_dropout: float = 0.0  # probability a post id is replaced by padding while training
     user_id_dropout: float = 0.0  # same for the user id (forces reading the history instead)
+    calibrate_heads: bool = True  # start every head at the training set's base rate (see above)
 
     def __post_init__(self) -> None:
         for name in ("post_id_dropout", "user_id_dropout"):
@@ -87,6 +94,29 @@ def collate(examples: Sequence[Example], cfg: RankerConfig) -> tuple[RankerBatch
         labels[i, : len(e.candidates)] = torch.from_numpy(e.labels)
         dwell[i, : len(e.candidates)] = torch.from_numpy(e.dwell_s)
     return batch, labels, dwell
+
+
+def base_rates(examples: Sequence[Example]) -> tuple[np.ndarray, float]:
+    """(per-action positive rate [A], mean dwell seconds) over every candidate of ``examples``.
+    Rates are smoothed ((positives + 0.5) / (n + 1)) so an action never seen gets a small
+    finite logit, not -inf."""
+    labels = np.concatenate([e.labels for e in examples])
+    dwell = np.concatenate([e.dwell_s for e in examples])
+    rates = (labels.sum(0) + 0.5) / (len(labels) + 1.0)
+    return rates.astype(np.float64), float(dwell.mean()) if len(dwell) else 0.0
+
+
+@torch.no_grad()
+def calibrate_heads(model: PhoenixRanker, examples: Sequence[Example]) -> None:
+    """Heads output exactly the base rates of ``examples`` (weights 0, biases = logits)."""
+    rates, dwell_mean = base_rates(examples)
+    if rates.shape[0] != model.action_head.out_features:
+        raise ValueError(f"examples have {rates.shape[0]} labels, the model {model.action_head.out_features} heads")
+    model.action_head.weight.zero_()
+    model.action_head.bias.copy_(torch.from_numpy(np.log(rates / (1 - rates))).to(model.action_head.bias))
+    frac = min(max(dwell_mean / DWELL_CLIP_S, 1e-4), 1 - 1e-4)  # dwell = sigmoid(head) * clip
+    model.dwell_head.weight.zero_()
+    model.dwell_head.bias.fill_(math.log(frac / (1 - frac)))
 
 
 def drop_ids(batch: RankerBatch, keys: Sequence[int], seed: int, post_p: float, user_p: float = 0.0) -> None:
@@ -147,6 +177,8 @@ def train(
     if not examples:
         raise ValueError("no training examples")
     seed_everything(tcfg.seed)
+    if tcfg.calibrate_heads:
+        calibrate_heads(model, examples)
     device = torch.device(tcfg.device)
     model.to(device).train()
     net: torch.nn.Module = model
