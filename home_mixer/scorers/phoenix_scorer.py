@@ -36,6 +36,8 @@ def tweet_info(c: PostCandidate, viewer_follows_author: bool) -> rp.TweetInfo:
         view_count=c.view_count or 0,
         bookmark_count=c.bookmark_count or 0,
         created_at_ms=c.created_at_ms or 0,
+        # Content code (X's semanticIds); level 0 = the post's topic, the only level we have.
+        semantic_ids=[c.topic_id] if c.topic_id else [],
         author_info=rp.AuthorInfo(
             author_id=c.original_author_id,
             is_followed_by_user=viewer_follows_author,
@@ -48,6 +50,17 @@ def tweet_info(c: PostCandidate, viewer_follows_author: bool) -> rp.TweetInfo:
         info.retweeting_author_id = c.author_id
         info.retweeted_tweet_id = c.original_tweet_id
     return info
+
+
+_FLOATS_ONLY = {float}
+
+
+def _float_copy(probabilities: dict[str, Any]) -> dict[str, float]:
+    """A copy with float values: a plain C-level copy when they already are floats (the real
+    client's), converted otherwise (e.g. numpy scalars from another client)."""
+    if set(map(type, probabilities.values())) == _FLOATS_ONLY:
+        return dict(probabilities)
+    return {k: float(v) for k, v in probabilities.items()}
 
 
 class PhoenixScorer(BaseStage):
@@ -77,7 +90,7 @@ class PhoenixScorer(BaseStage):
         explanations = []
         for i in rows:
             p = probs[shown[i]]
-            scores = dict(zip(p, map(float, p.values()), strict=True))  # each candidate its own copy (reposts share one)
+            scores = _float_copy(p)  # each candidate its own copy (reposts share one)
             d = dwell.get(shown[i])
             if d is not None:
                 d = scores["dwell_time"] = float(d)

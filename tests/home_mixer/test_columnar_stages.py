@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import random
 
+import numpy as np
+
 from candidate_pipeline import Columns
 from candidate_pipeline.updates import apply_candidate_results
 from home_mixer.actions import ALL_ACTIONS
 from home_mixer.models import FeedQuery, PostCandidate
+from home_mixer.scorers.phoenix_scorer import PhoenixScorer
 from home_mixer.scorers.weighted_scorer import WeightedScorer
 
 
@@ -59,3 +62,22 @@ def test_debug_request_keeps_terms_and_the_same_scores() -> None:
     apply_candidate_results(debug, asyncio.run(scorer.score(FeedQuery(viewer_id=1, debug=True), debug)))
     assert [c.score for c in plain] == [c.score for c in debug]
     assert any(c.explanation.terms for c in debug) and not any(c.explanation.terms for c in plain)
+
+
+class _Ranker:
+    """Answers every candidate with the same probability dict object (as a repost and its original share one)."""
+
+    def __init__(self, probs: dict) -> None:
+        self.probs = probs
+
+    async def predict(self, sequence, infos, surface):  # noqa: ANN001, ANN201
+        return {i.tweet_id: self.probs for i in infos}, {}, "v1"
+
+
+def test_phoenix_scores_are_own_float_copies() -> None:
+    for probs in ({"favorite": 0.25, "reply": 0.5}, {"favorite": np.float32(0.25), "reply": 0.5}):
+        cands = [PostCandidate(1, 5), PostCandidate(2, 6, retweeted_tweet_id=1, retweeted_user_id=5)]
+        apply_candidate_results(cands, asyncio.run(PhoenixScorer(_Ranker(probs)).score(FeedQuery(viewer_id=9), cands)))
+        a, b = (c.phoenix_scores for c in cands)
+        assert a == b == {"favorite": 0.25, "reply": 0.5} and a is not b and a is not probs
+        assert all(type(v) is float for v in (*a.values(), *b.values()))
