@@ -106,6 +106,8 @@ def _fill_tweet_info(info: recsys_pb2.TweetInfo, post_id: int, author_id: int,
     if core is None:
         return
     info.created_at_ms = core.created_at * 1000
+    if core.topic_id > 0:  # the content code the ranker reads (semanticIds level 0 = topic)
+        info.semantic_ids.append(core.topic_id)
     if core.is_retweet and core.source_post_id:
         info.tweet_id, info.author_id = core.source_post_id, core.source_user_id
         info.retweeting_tweet_id, info.retweeting_author_id = post_id, core.author_id

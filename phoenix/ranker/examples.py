@@ -150,7 +150,10 @@ def _scored(post_id: int, author_id: int, post_index: dict[int, _PostInfo]) -> _
     src = post_index.get(info.source_post_id)
     src_author = info.source_author_id or (src.author_id if src else 0)
     if src is None:  # original unknown: its id and author, the repost's own core data otherwise
-        src = _PostInfo(src_author, info.created_ms, topic_id=info.topic_id)
+        src = _PostInfo(src_author, info.created_ms)
+    # The topic is the repost's own when it has one: home-mixer hydrates the repost's core data
+    # (and user-state its PostCreated), so that is the semantic id serving sends.
+    src = replace(src, topic_id=info.topic_id or src.topic_id)
     return _Scored(info.source_post_id, src_author or src.author_id, src, True)
 
 

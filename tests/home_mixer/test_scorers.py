@@ -185,10 +185,11 @@ def test_ranker_fallback_orders_in_network_then_newest_below_scored() -> None:
 
 def test_phoenix_scorer_scores_reposts_as_original() -> None:
     ranker = FakeRanker()
-    orig = PostCandidate(10, 5)
+    orig = PostCandidate(10, 5, topic_id=3)
     repost = PostCandidate(11, 6, retweeted_tweet_id=10, retweeted_user_id=5)
     run_scorer(PhoenixScorer(ranker), q(followed_user_ids={5}), [orig, repost])
     assert [i.tweet_id for i in ranker.seen] == [10, 10]
+    assert list(ranker.seen[0].semantic_ids) == [3] and list(ranker.seen[1].semantic_ids) == []
     assert ranker.seen[1].retweeting_tweet_id == 11 and ranker.seen[1].author_id == 5
     assert ranker.seen[1].is_author_followed_by_user
     assert orig.phoenix_scores == repost.phoenix_scores and repost.model_version == "ranker-v7"

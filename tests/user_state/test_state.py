@@ -67,8 +67,8 @@ def test_sequence_aggregates_per_post_newest_last(state) -> None:
     p1, p2, p3, rp = (make_snowflake(T0 - 10_000, i) for i in range(1, 5))
 
     async def scenario(s):
-        await s.apply([post(p1), post(p2, is_reply=True, in_reply_to_post_id=p1, in_reply_to_user_id=50),
-                       post(rp, author=60, is_retweet=True, source_post_id=p1, source_user_id=50)])
+        await s.apply([post(p1, topic_id=3), post(p2, is_reply=True, in_reply_to_post_id=p1, in_reply_to_user_id=50),
+                       post(rp, author=60, is_retweet=True, source_post_id=p1, source_user_id=50, topic_id=4)])
         await s.apply([
             eng("e1", 1, p1, "impression", T0), eng("e2", 1, p1, "dwell", T0 + 10, dwell=4000),
             eng("e3", 1, p2, "impression", T0 + 20),
@@ -86,6 +86,8 @@ def test_sequence_aggregates_per_post_newest_last(state) -> None:
     repost = seq.user_actions[0]
     assert repost.tweet_info.tweet_id == p1 and repost.tweet_info.author_id == 50
     assert repost.tweet_info.retweeting_author_id == 60 and repost.impressed_time_ms == T0 + 40
+    # Semantic ids (level 0 = topic) from the post's core data; a repost carries its own.
+    assert list(repost.tweet_info.semantic_ids) == [4] and list(infos[1].semantic_ids) == [3]
     p1_actions = seq.user_actions[1].actions
     assert [a.action_name for a in p1_actions] == [recsys_pb2.CLIENT_TWEET_RECAP_DWELLED, recsys_pb2.SERVER_TWEET_FAV]
     assert p1_actions[0].dwell_time_ms == 4000
