@@ -37,6 +37,11 @@ class Columns:
     rows: Sequence[int] | None = None
     errors: Mapping[int, BaseException] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Checked here, inside the stage (whose raise is isolated): len() must work later.
+        if not isinstance(self.size, int) or self.size < 0:
+            raise TypeError(f"Columns.size must be a non-negative int, got {self.size!r}")
+
     def __len__(self) -> int:
         return self.size
 
@@ -63,11 +68,21 @@ class Columns:
                 yield None if j is None else self.row(j)
 
     def problem(self) -> str | None:
-        """Why these columns cannot be applied to ``size`` candidates, or None when consistent."""
+        """Why these columns cannot be applied to ``size`` candidates, or None when consistent.
+
+        Never raises for a malformed instance: the executor calls it outside the stage's own
+        isolation, so a bad return value must become a reason, not an exception.
+        """
+        if not isinstance(self.values, Mapping) or not isinstance(self.errors, Mapping):
+            return "values and errors must be mappings"
+        if self.rows is not None and not hasattr(self.rows, "__len__"):
+            return "rows must be a sized sequence of candidate indices"
         width = self.size if self.rows is None else len(self.rows)
         for name, column in self.values.items():
             if not isinstance(name, str):
                 return f"field name {name!r} is not a string"
+            if not hasattr(column, "__len__") or not hasattr(column, "__iter__"):
+                return f"column {name!r} is not a sized sequence"
             if len(column) != width:
                 return f"column {name!r} has {len(column)} values for {width} rows"
         if self.rows is not None:  # C-level checks: rows often name ~2,000 candidates

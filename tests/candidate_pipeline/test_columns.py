@@ -47,6 +47,9 @@ def test_inconsistent_columns_are_skipped_whole() -> None:
         "negative_row": lambda q, cs: Columns(len(cs), {"x": [1]}, rows=[-1]),
         "float_row": lambda q, cs: Columns(len(cs), {"x": [1]}, rows=[1.0]),
         "failed_row_out_of_range": lambda q, cs: Columns(len(cs), {}, rows=[], errors={7: ValueError()}),
+        "generator_column": lambda q, cs: Columns(len(cs), {"x": (c.id for c in cs)}),
+        "values_not_a_mapping": lambda q, cs: Columns(len(cs), [("x", [1, 2, 3])]),  # type: ignore[arg-type]
+        "rows_not_sized": lambda q, cs: Columns(len(cs), {"x": [1]}, rows=iter([0])),  # type: ignore[arg-type]
         "updated_and_failed": lambda q, cs: Columns(len(cs), {"x": [1]}, rows=[0], errors={0: ValueError()}),
     }
     hydrators = [FakeHydrator(name, fn) for name, fn in bad.items()]
@@ -69,6 +72,10 @@ def test_raising_stage_leaves_candidates_untouched() -> None:
     )
     assert [c.x for c in result.selected] == [None, None, None]
     assert result.stats.get("hydrator", "h").status == "error"
+    bad_size = FakeHydrator("bad_size", lambda q, cs: Columns("3", {"x": [1, 2, 3]}))  # type: ignore[arg-type]
+    result = _run(CandidatePipeline(name="t_cols_size", sources=[FakeSource("s", [1, 2, 3])], hydrators=[bad_size]))
+    assert [c.x for c in result.selected] == [None, None, None]
+    assert result.stats.get("hydrator", "bad_size").status == "error"
 
 
 @dataclass(frozen=True)
