@@ -144,17 +144,16 @@ class _Scored:
 
 
 def _scored(post_id: int, author_id: int, post_index: dict[int, _PostInfo]) -> _Scored:
+    """A repost becomes its original's id and author (home-mixer's TweetInfo; the counts follow the
+    id, as its engagement-count hydrator uses the original's). Everything else stays the repost's
+    own core data - its creation time, kind flags and topic - as home-mixer hydrates core data for
+    the post it retrieved, and user-state describes history items from that post's PostCreated."""
     info = post_index.get(post_id) or _PostInfo(author_id, 0)
     if not info.source_post_id:
         return _Scored(post_id, info.author_id or author_id, info, False)
     src = post_index.get(info.source_post_id)
     src_author = info.source_author_id or (src.author_id if src else 0)
-    if src is None:  # original unknown: its id and author, the repost's own core data otherwise
-        src = _PostInfo(src_author, info.created_ms)
-    # The topic is the repost's own when it has one: home-mixer hydrates the repost's core data
-    # (and user-state its PostCreated), so that is the semantic id serving sends.
-    src = replace(src, topic_id=info.topic_id or src.topic_id)
-    return _Scored(info.source_post_id, src_author or src.author_id, src, True)
+    return _Scored(info.source_post_id, src_author, info, True)
 
 
 _COUNTED = (

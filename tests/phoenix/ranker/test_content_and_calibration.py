@@ -46,7 +46,7 @@ def test_examples_carry_topics_and_score_reposts_as_their_original() -> None:
     repost = first.candidates[0]
     # As home-mixer sends it: the original's id, author, counts and follow flag, flagged a repost.
     assert (repost.post_id, repost.author_id, repost.is_retweet, repost.in_network) == (7, 5, True, True)
-    assert repost.counts[0] == 1 and repost.semantic_ids == (4,)  # the repost's own topic, as served
+    assert repost.counts[0] == 1 and repost.semantic_ids == (4,) and repost.created_at_ms == 2000  # own core data
     # The oracle still sees what was shown: the repost and its reposter (not followed).
     assert first.shown is not None and (first.shown[0].post_id, first.shown[0].author_id) == (8, 6)
     assert not first.shown[0].in_network
