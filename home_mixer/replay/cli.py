@@ -35,7 +35,7 @@ def replay(
     train_fraction: float = typer.Option(0.5, help="share of the log's time span used for training"),
     ranker_checkpoint: str = typer.Option(None, help="load the ranker instead of training it"),
     retrieval_checkpoint: str = typer.Option(None, help="load the retrieval model instead of training it"),
-    ranker_epochs: int = typer.Option(4, min=1, help="ranker training epochs (when training; early stopping "
+    ranker_epochs: int = typer.Option(3, min=1, help="ranker training epochs (when training; early stopping "
                                       "keeps the best)"),
     ranker_steps: int = typer.Option(None, min=1, help="cap on ranker training steps (default: no cap)"),
     oracle_ranker: bool = typer.Option(False, "--oracle-ranker", help="synthetic world: also run the first config "

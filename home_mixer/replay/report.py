@@ -177,18 +177,27 @@ def _markdown(run: ReplayRun, summary: dict, paths: dict[str, Path]) -> str:
     lines = [f"# Replay evaluation: {run.source}", "", "## Protocol", "", *protocol_lines(run), ""]
     targets = summary.get("quality_targets") or {}
     if targets:
+        first = next(iter(targets.values()))["pipeline"]
         lines += ["## Quality target: NDCG@35 >= 1.5 x chronological and > popularity", "",
-                  "| protocol | metric | requests | " + (targets and next(iter(targets.values()))["pipeline"])
-                  + " | chronological | ratio [95%] | popularity | pipeline - popularity [95%] | met |",
-                  "|---|---|---|---|---|---|---|---|---|"]
-        for i, (metric, t) in enumerate(targets.items()):
-            d = t.get("delta_vs_popularity")
-            lo, hi = t["ratio_interval"]
-            met = ("MET" if t["met_at_interval"] else "met (point estimate only)" if t["met"] else "NOT MET")
-            lines.append(f"| {'primary' if i == 0 else 'secondary'}: {t['protocol']} | {metric} | {t['requests']} | "
-                         f"{_num(t['value'])} | {_num(t['chronological'])} | {_num(t['ratio_vs_chronological'])} "
-                         f"[{_num(lo)}, {_num(hi)}] | {_num(t.get('popularity'))} | "
-                         + (f"{d['delta']:+.4g} [{d['low']:+.4g}, {d['high']:+.4g}]" if d else "-") + f" | {met} |")
+                  f"The target applies to `{first}` (the first configuration); other pipeline configurations are "
+                  "shown for comparison.", "",
+                  "| protocol | metric | requests | pipeline | value | chronological | ratio [95%] | popularity "
+                  "| pipeline - popularity [95%] | met |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
+        every = summary.get("quality_targets_every_pipeline") or {m: [t] for m, t in targets.items()}
+        for i, metric in enumerate(targets):
+            for t in every.get(metric, []):
+                if t is None:
+                    continue
+                d = t.get("delta_vs_popularity")
+                lo, hi = t["ratio_interval"]
+                met = ("MET" if t["met_at_interval"] else "met (point estimate only)" if t["met"] else "NOT MET")
+                name = f"**{t['pipeline']}**" if t["pipeline"] == first else t["pipeline"]
+                lines.append(
+                    f"| {'primary' if i == 0 else 'secondary'}: {t['protocol']} | {metric} | {t['requests']} | {name} | "
+                    f"{_num(t['value'])} | {_num(t['chronological'])} | {_num(t['ratio_vs_chronological'])} "
+                    f"[{_num(lo)}, {_num(hi)}] | {_num(t.get('popularity'))} | "
+                    + (f"{d['delta']:+.4g} [{d['low']:+.4g}, {d['high']:+.4g}]" if d else "-") + f" | {met} |")
         lines.append("")
     names = metric_names(run)
     lines += ["## Metrics (mean [95% interval])", "",

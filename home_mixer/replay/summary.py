@@ -87,6 +87,8 @@ def summarize(run: ReplayRun, seed: int | None = None) -> dict:
                                                     "high": _clean(d.high)}
     targets = {m: quality_target(run, m, seed) for m in _target_metrics(run)}
     targets = {m: t for m, t in targets.items() if t is not None}
+    pipelines = [s for s in run.strategies if run.strategy_kinds[s] == "pipeline"]
+    every_pipeline = {m: [quality_target(run, m, seed, p) for p in pipelines] for m in targets}
     return {
         "requests": n,
         "requests_with_engagement": len(engaged_rows),
@@ -96,6 +98,7 @@ def summarize(run: ReplayRun, seed: int | None = None) -> dict:
         "slices": {"history_length": _history_slices(run), "post_age_recall@35": _age_slices(run)},
         "quality_target": next(iter(targets.values()), None),  # the primary protocol's
         "quality_targets": targets,
+        "quality_targets_every_pipeline": every_pipeline,  # the same test for each pipeline configuration
     }
 
 
@@ -132,14 +135,14 @@ def _age_slices(run: ReplayRun) -> dict:
     return out
 
 
-def quality_target(run: ReplayRun, metric: str, seed: int) -> dict | None:
-    """The issue's target on ``metric``: the first pipeline >= 1.5 x chronological and > popularity,
-    with paired bootstrap intervals of the ratio and of the difference to popularity."""
+def quality_target(run: ReplayRun, metric: str, seed: int, pipeline: str | None = None) -> dict | None:
+    """The issue's target on ``metric``: the pipeline (default: the first) >= 1.5 x chronological
+    and > popularity, with paired bootstrap intervals of the ratio and of the difference to popularity."""
     pipelines = [s for s in run.strategies if run.strategy_kinds[s] == "pipeline"]
     rows = defined_rows(run, metric)
     if not pipelines or not rows or "chronological" not in run.strategies:
         return None
-    full = pipelines[0]
+    full = pipeline or pipelines[0]
     idx = bootstrap_indices(len(rows), RESAMPLES, seed)
     f = _column(run, full, metric, rows)
     c = _column(run, "chronological", metric, rows)

@@ -18,6 +18,7 @@ from home_mixer.replay.models import TrainingBudget, TrainingData, train_ranker,
 from home_mixer.replay.sessions import scan_sessions
 from home_mixer.replay.summary import summarize
 from infra.snowflake import snowflake_timestamp_ms
+from phoenix.ranker.config import small_config
 
 pytestmark = pytest.mark.slow
 REQUESTS = 2
@@ -31,7 +32,7 @@ def world_and_models():
     split = scan.first_ms + (scan.last_ms - scan.first_ms) // 2
     data = TrainingData.collect(source.stream(), split)
     budget = TrainingBudget(ranker_epochs=1, ranker_max_steps=2, retrieval_epochs=1, progress=False)
-    engine, _, _ = train_ranker(data, 0, budget)
+    engine, _, _ = train_ranker(data, 0, budget, small_config(history_len=32, max_candidates=512))
     model, version, _ = train_retrieval(data, 0, budget)
     yield source, engine, (model, version)
     logging.disable(logging.NOTSET)
@@ -70,6 +71,8 @@ def test_replay_is_deterministic_and_never_serves_the_future(world_and_models) -
     assert list(s["quality_targets"]) == ["oracle_ndcg@35", "ndcg@35"]  # primary protocol first
     assert s["quality_target"]["protocol"].startswith("counterfactual")
     assert s["quality_target"]["requests"] == REQUESTS
+    every = s["quality_targets_every_pipeline"]["oracle_ndcg@35"]
+    assert [t["pipeline"] for t in every] == ["for_you", "for_you+oracle_ranker"] and every[0] == s["quality_target"]
     assert first.ranker_eval is not None and first.ranker_eval["examples"] > 0
 
 
