@@ -163,6 +163,30 @@ def _plot_calibration(calibration: dict, path: Path) -> Path:
     return path
 
 
+def _protocol_disagreement(summary: dict, targets: dict) -> list[str]:
+    """When the counterfactual and logged protocols disagree on the target, say why with this run's numbers."""
+    verdicts = [t["met"] for t in targets.values()]
+    if len(verdicts) < 2 or verdicts[0] == verdicts[1]:
+        return []
+    first = next(iter(targets.values()))["pipeline"]
+    m = summary["metrics"]
+
+    def share(s: str) -> str:
+        return _num((m[s].get("shown_overlap") or {}).get("mean"))
+
+    line = (f"**The protocols disagree:** the target is {'met' if verdicts[0] else 'not met'} under the counterfactual "
+            f"protocol and {'met' if verdicts[1] else 'not met'} under the logged one. Logged relevance exists only "
+            f"for posts the logging policy showed: the share of the served list it showed is {share(first)} for "
+            f"{first} and {share('chronological')} for chronological (`shown_overlap`).")
+    oracle = f"{first}+oracle_ranker"
+    every = {t["pipeline"]: t for t in (summary.get("quality_targets_every_pipeline") or {}).get("ndcg@35", []) if t}
+    if oracle in every and every[oracle]["ratio_vs_chronological"] is not None:
+        line += (f" The same pipeline ranking by the world's TRUE probabilities ({oracle}) reaches only "
+                 f"{every[oracle]['ratio_vs_chronological']:.3g} x chronological on logged NDCG@35, so the logged "
+                 "protocol cannot credit a better ranking of posts the logger never showed.")
+    return [line]
+
+
 def _num(x: float | None) -> str:
     return "-" if x is None else f"{x:.4g}"
 
@@ -198,7 +222,7 @@ def _markdown(run: ReplayRun, summary: dict, paths: dict[str, Path]) -> str:
                     f"{_num(t['value'])} | {_num(t['chronological'])} | {_num(t['ratio_vs_chronological'])} "
                     f"[{_num(lo)}, {_num(hi)}] | {_num(t.get('popularity'))} | "
                     + (f"{d['delta']:+.4g} [{d['low']:+.4g}, {d['high']:+.4g}]" if d else "-") + f" | {met} |")
-        lines.append("")
+        lines += ["", *_protocol_disagreement(summary, targets), ""]
     names = metric_names(run)
     lines += ["## Metrics (mean [95% interval])", "",
               f"{summary['requests']} requests, {summary['requests_with_engagement']} with an engaged post.", "",

@@ -36,3 +36,20 @@ def test_bootstrap_is_deterministic_and_paired() -> None:
     assert m.low < m.mean < m.high
     with pytest.raises(ValueError):
         delta_interval(a, b[:10], idx)
+
+
+def test_report_explains_a_protocol_disagreement() -> None:
+    from home_mixer.replay.report import _protocol_disagreement
+
+    def target(met: bool, ratio: float, pipeline: str = "for_you") -> dict:
+        return {"met": met, "pipeline": pipeline, "ratio_vs_chronological": ratio}
+
+    summary = {"metrics": {"for_you": {"shown_overlap": {"mean": 0.01}},
+                           "chronological": {"shown_overlap": {"mean": 0.13}}},
+               "quality_targets_every_pipeline": {"ndcg@35": [target(False, 0.1),
+                                                              target(False, 0.45, "for_you+oracle_ranker")]}}
+    agree = {"oracle_ndcg@35": target(True, 1.7), "ndcg@35": target(True, 1.6)}
+    assert _protocol_disagreement(summary, agree) == []
+    [line] = _protocol_disagreement(summary, {"oracle_ndcg@35": target(True, 1.7), "ndcg@35": target(False, 0.1)})
+    assert "met under the counterfactual protocol and not met under the logged one" in line
+    assert "0.01 for for_you and 0.13 for chronological" in line and "0.45 x chronological" in line
