@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 
 import typer
+
+from infra.shutdown import shutdown_event
 
 
 def serve_home_mixer(
@@ -32,11 +32,7 @@ def serve_home_mixer(
         start_metrics_server(settings.metrics_port)
         server = await start_home_mixer(settings)
         typer.echo(f"home-mixer listening on {settings.host}:{server.port}")
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(sig, stop.set)
+        stop = shutdown_event()
         try:
             await stop.wait()
         finally:

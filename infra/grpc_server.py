@@ -106,3 +106,9 @@ def start_metrics_server(port: int, host: str | None = None) -> None:
         host = host or os.environ.get("METRICS_HOST", "127.0.0.1")
         start_http_server(port, addr=host)
         log.info("metrics on http://%s:%d/metrics", host, port)
+
+
+def bind_address(host: str | None, port: int | None, fallback: str) -> str:
+    """``--host``/``--port`` win over the ``host:port`` fallback (e.g. ``RANKER_ADDR``), each on its own."""
+    fb_host, _, fb_port = fallback.rpartition(":")
+    return f"{host or fb_host or '0.0.0.0'}:{fb_port if port is None else port}"

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import signal
 
 import typer
+
+from infra.shutdown import shutdown_event
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +51,7 @@ def serve_thunder(
         start_metrics_server(settings.metrics_port)
         server = await start_thunder(settings, bootstrap=bootstrap)
         typer.echo(f"thunder listening on {settings.host}:{server.port} (NOT_SERVING until caught up)")
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(sig, stop.set)
+        stop = shutdown_event()
         try:
             await stop.wait()
         finally:

@@ -4,10 +4,10 @@ gRPC health endpoint (NOT_SERVING until every topic is caught up), like every ot
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 
 import typer
+
+from infra.shutdown import shutdown_event
 
 
 def register(groups) -> None:  # noqa: ANN001 - infra.cli.CliGroups
@@ -42,11 +42,7 @@ def register(groups) -> None:  # noqa: ANN001 - infra.cli.CliGroups
             start_metrics_server(settings.metrics_port)
             handle = await start_server(register=lambda server: None, service_names=[],
                                         address=f"{settings.host}:{settings.port}")
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                with contextlib.suppress(NotImplementedError):
-                    loop.add_signal_handler(sig, stop.set)
+            stop = shutdown_event()
             ingest = UserStateIngest(group_id=group_id or None, settings=settings).start()
             typer.echo(f"user-state ingest running (health on {settings.host}:{handle.port}, "
                        f"metrics on :{settings.metrics_port}); NOT_SERVING until caught up")

@@ -6,12 +6,14 @@ import asyncio
 import json
 import logging
 import os
-import signal
 from pathlib import Path
 
 import typer
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from infra.grpc_server import bind_address
+from infra.shutdown import shutdown_event
 
 log = logging.getLogger(__name__)
 
@@ -26,12 +28,6 @@ class RankerServeSettings(BaseSettings):
     port: int | None = Field(default=None, ge=0)
     metrics_port: int = Field(default=0, ge=0)
     checkpoint: str = ""
-
-
-def bind_address(host: str | None, port: int | None, fallback: str) -> str:
-    """``--host``/``--port`` win over the ``host:port`` fallback, each on its own."""
-    fb_host, _, fb_port = fallback.rpartition(":")
-    return f"{host or fb_host or '0.0.0.0'}:{fb_port if port is None else port}"
 
 
 def register(groups) -> None:  # noqa: ANN001 - infra.cli.CliGroups
@@ -80,10 +76,7 @@ def register(groups) -> None:  # noqa: ANN001 - infra.cli.CliGroups
                 max_queued_candidates=max_queued_candidates,
             )
             typer.echo(f"ranker {engine.version} serving on port {handle.port}")
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, stop.set)
+            stop = shutdown_event()
             await stop.wait()
             await handle.stop()
             await service.batcher.stop()

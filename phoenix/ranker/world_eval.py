@@ -91,28 +91,15 @@ def world_split(
     time) held out for early stopping, so the validation period is never used to pick weights."""
     if not 0.0 <= early_stop_fraction < 1.0:
         raise ValueError(f"early_stop_fraction must be in [0, 1), got {early_stop_fraction}")
-    from events.world import World, WorldConfig
-
-    cfg = WorldConfig.preset(preset, **overrides)
-    data = World.generate(cfg)
-    events = split_topics(data.events())
-    split = cfg.start_ms + int((cfg.end_ms - cfg.start_ms) * (1 - valid_fraction))
-    train, valid = build_examples(
-        events.posts,
-        events.engagements,
-        history_len=history_len,
-        max_candidates=max_candidates,
-        split_time_ms=split,
-        social=events.social,
-    )
+    train, valid, world = _world_train_valid(preset, history_len, max_candidates, valid_fraction, overrides)
     train.sort(key=lambda e: e.time_ms)
     cut = len(train) - int(len(train) * early_stop_fraction)
     return WorldSplit(
         train[:cut],
         train[cut:],
         valid,
-        world_oracle(data.world),
-        world_oracle(data.world, ignore_position=True),
+        world_oracle(world),
+        world_oracle(world, ignore_position=True),
     )
 
 
@@ -120,6 +107,13 @@ def world_examples(
     preset: str, *, history_len: int, max_candidates: int, valid_fraction: float = 0.25, **overrides
 ) -> tuple[list[Example], list[Example], OracleFn]:
     """Generate a world, split its timeline at ``1 - valid_fraction``, and build examples."""
+    train, valid, world = _world_train_valid(preset, history_len, max_candidates, valid_fraction, overrides)
+    return train, valid, world_oracle(world)
+
+
+def _world_train_valid(preset: str, history_len: int, max_candidates: int, valid_fraction: float,
+                       overrides: dict) -> tuple[list[Example], list[Example], object]:
+    """Generate a world, split its timeline at ``1 - valid_fraction``, build examples on each side."""
     from events.world import World, WorldConfig
 
     cfg = WorldConfig.preset(preset, **overrides)
@@ -134,4 +128,4 @@ def world_examples(
         split_time_ms=split,
         social=events.social,
     )
-    return train, valid, world_oracle(data.world)
+    return train, valid, data.world

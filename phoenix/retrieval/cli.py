@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import signal
 from pathlib import Path
 
 import typer
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from infra.grpc_server import bind_address
+from infra.shutdown import shutdown_event
 
 log = logging.getLogger(__name__)
 
@@ -26,12 +28,6 @@ class RetrievalServeSettings(BaseSettings):
     port: int | None = Field(default=None, ge=0)
     metrics_port: int = Field(default=0, ge=0)
     checkpoint: str = ""
-
-
-def bind_address(host: str | None, port: int | None, fallback: str) -> str:
-    """``--host``/``--port`` win over the ``host:port`` fallback, each on its own."""
-    fb_host, _, fb_port = fallback.rpartition(":")
-    return f"{host or fb_host or '0.0.0.0'}:{fb_port if port is None else port}"
 
 
 def register(groups) -> None:  # noqa: ANN001 - infra.cli.CliGroups
@@ -141,10 +137,7 @@ def serve_command(
         bind = bind_address(host if host is not None else env.host, port if port is not None else env.port,
                             address or settings.retrieval_addr)
         handle, _ = await serve(live, user_state, bind, device, ready=False)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+        stop = shutdown_event()
         await asyncio.to_thread(consumer.wait_caught_up, 60)
         await handle.set_serving(True)
         typer.echo(f"retrieval serving on port {handle.port}: {len(live)} posts, model {version}")
