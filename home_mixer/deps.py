@@ -7,16 +7,14 @@ in unit tests, and against replayed state in offline evaluation.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from phoenix.ranker.packed import Predictions
 from protos import events_pb2, recsys_pb2, thunder_pb2
-
-ActionProbabilities = Mapping[int, Mapping[str, float]]
-"""tweet_id -> action name -> probability, as returned by the ranker."""
 
 
 @runtime_checkable
@@ -35,14 +33,15 @@ class ThunderClient(Protocol):
 
 @runtime_checkable
 class RankerClient(Protocol):
-    """Phoenix ranker (RecsysPredictor.PredictNextActions); keyed by the TweetInfo's tweet_id."""
+    """Phoenix ranker (RecsysPredictor.PredictNextActions) with the candidates as columns;
+    the answer's row i is candidate i."""
 
-    async def predict(
+    async def predict_packed(
         self,
         sequence: recsys_pb2.UserActionSequence,
-        candidates: list[recsys_pb2.TweetInfo],
+        candidates: recsys_pb2.PackedCandidates,
         product_surface: int,
-    ) -> tuple[ActionProbabilities, Mapping[int, float], str]: ...
+    ) -> Predictions: ...
 
 
 @runtime_checkable

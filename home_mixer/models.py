@@ -10,6 +10,7 @@ copy with its own part filled in, so the final record tells the whole story of a
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -41,7 +42,7 @@ class ScoreExplanation:
     different from a prediction of zero; ``note`` says which fallback then ordered it.
     """
 
-    terms: tuple[ActionTerm, ...] = ()
+    terms: Sequence[ActionTerm] = ()  # a tuple, or a ``score_terms.LazyTerms`` standing for one
     positive_sum: float = 0.0
     negative_sum: float = 0.0
     weighted_score: float | None = None

@@ -300,14 +300,66 @@ class UserActionSequence(_message.Message):
     def __init__(self, user_id: _Optional[int] = ..., user_actions: _Optional[_Iterable[_Union[AggregatedUserAction, _Mapping]]] = ...) -> None: ...
 
 class CandidateSet(_message.Message):
-    __slots__ = ("user_id", "candidates", "product_surface")
+    __slots__ = ("user_id", "candidates", "product_surface", "packed")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     CANDIDATES_FIELD_NUMBER: _ClassVar[int]
     PRODUCT_SURFACE_FIELD_NUMBER: _ClassVar[int]
+    PACKED_FIELD_NUMBER: _ClassVar[int]
     user_id: int
     candidates: _containers.RepeatedCompositeFieldContainer[TweetInfo]
     product_surface: ProductSurface
-    def __init__(self, user_id: _Optional[int] = ..., candidates: _Optional[_Iterable[_Union[TweetInfo, _Mapping]]] = ..., product_surface: _Optional[_Union[ProductSurface, str]] = ...) -> None: ...
+    packed: PackedCandidates
+    def __init__(self, user_id: _Optional[int] = ..., candidates: _Optional[_Iterable[_Union[TweetInfo, _Mapping]]] = ..., product_surface: _Optional[_Union[ProductSurface, str]] = ..., packed: _Optional[_Union[PackedCandidates, _Mapping]] = ...) -> None: ...
+
+class PackedCandidates(_message.Message):
+    __slots__ = ("count", "tweet_id", "author_id", "retweeting_tweet_id", "retweeting_author_id", "retweeted_tweet_id", "quoted_tweet_id", "quoted_author_id", "in_reply_to_tweet_id", "in_reply_to_author_id", "fav_count", "reply_count", "retweet_count", "quote_count", "view_count", "bookmark_count", "min_video_duration_ms", "created_at_ms", "is_author_followed_by_user", "author_followers", "author_is_following_user", "semantic_ids", "semantic_id_levels")
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    TWEET_ID_FIELD_NUMBER: _ClassVar[int]
+    AUTHOR_ID_FIELD_NUMBER: _ClassVar[int]
+    RETWEETING_TWEET_ID_FIELD_NUMBER: _ClassVar[int]
+    RETWEETING_AUTHOR_ID_FIELD_NUMBER: _ClassVar[int]
+    RETWEETED_TWEET_ID_FIELD_NUMBER: _ClassVar[int]
+    QUOTED_TWEET_ID_FIELD_NUMBER: _ClassVar[int]
+    QUOTED_AUTHOR_ID_FIELD_NUMBER: _ClassVar[int]
+    IN_REPLY_TO_TWEET_ID_FIELD_NUMBER: _ClassVar[int]
+    IN_REPLY_TO_AUTHOR_ID_FIELD_NUMBER: _ClassVar[int]
+    FAV_COUNT_FIELD_NUMBER: _ClassVar[int]
+    REPLY_COUNT_FIELD_NUMBER: _ClassVar[int]
+    RETWEET_COUNT_FIELD_NUMBER: _ClassVar[int]
+    QUOTE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    VIEW_COUNT_FIELD_NUMBER: _ClassVar[int]
+    BOOKMARK_COUNT_FIELD_NUMBER: _ClassVar[int]
+    MIN_VIDEO_DURATION_MS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    IS_AUTHOR_FOLLOWED_BY_USER_FIELD_NUMBER: _ClassVar[int]
+    AUTHOR_FOLLOWERS_FIELD_NUMBER: _ClassVar[int]
+    AUTHOR_IS_FOLLOWING_USER_FIELD_NUMBER: _ClassVar[int]
+    SEMANTIC_IDS_FIELD_NUMBER: _ClassVar[int]
+    SEMANTIC_ID_LEVELS_FIELD_NUMBER: _ClassVar[int]
+    count: int
+    tweet_id: bytes
+    author_id: bytes
+    retweeting_tweet_id: bytes
+    retweeting_author_id: bytes
+    retweeted_tweet_id: bytes
+    quoted_tweet_id: bytes
+    quoted_author_id: bytes
+    in_reply_to_tweet_id: bytes
+    in_reply_to_author_id: bytes
+    fav_count: bytes
+    reply_count: bytes
+    retweet_count: bytes
+    quote_count: bytes
+    view_count: bytes
+    bookmark_count: bytes
+    min_video_duration_ms: bytes
+    created_at_ms: bytes
+    is_author_followed_by_user: bytes
+    author_followers: bytes
+    author_is_following_user: bytes
+    semantic_ids: bytes
+    semantic_id_levels: int
+    def __init__(self, count: _Optional[int] = ..., tweet_id: _Optional[bytes] = ..., author_id: _Optional[bytes] = ..., retweeting_tweet_id: _Optional[bytes] = ..., retweeting_author_id: _Optional[bytes] = ..., retweeted_tweet_id: _Optional[bytes] = ..., quoted_tweet_id: _Optional[bytes] = ..., quoted_author_id: _Optional[bytes] = ..., in_reply_to_tweet_id: _Optional[bytes] = ..., in_reply_to_author_id: _Optional[bytes] = ..., fav_count: _Optional[bytes] = ..., reply_count: _Optional[bytes] = ..., retweet_count: _Optional[bytes] = ..., quote_count: _Optional[bytes] = ..., view_count: _Optional[bytes] = ..., bookmark_count: _Optional[bytes] = ..., min_video_duration_ms: _Optional[bytes] = ..., created_at_ms: _Optional[bytes] = ..., is_author_followed_by_user: _Optional[bytes] = ..., author_followers: _Optional[bytes] = ..., author_is_following_user: _Optional[bytes] = ..., semantic_ids: _Optional[bytes] = ..., semantic_id_levels: _Optional[int] = ...) -> None: ...
 
 class PredictNextActionsRequest(_message.Message):
     __slots__ = ("sequences", "candidate_sets", "return_logprob", "metadata")
@@ -332,14 +384,32 @@ class NextActionDistribution(_message.Message):
     def __init__(self, candidate: _Optional[_Union[TweetInfo, _Mapping]] = ..., top_log_probs: _Optional[_Iterable[float]] = ..., continuous_actions_values: _Optional[_Iterable[float]] = ...) -> None: ...
 
 class CandidateDistributionSet(_message.Message):
-    __slots__ = ("user_id", "candidate_distributions", "checkpoint_path")
+    __slots__ = ("user_id", "candidate_distributions", "checkpoint_path", "packed")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     CANDIDATE_DISTRIBUTIONS_FIELD_NUMBER: _ClassVar[int]
     CHECKPOINT_PATH_FIELD_NUMBER: _ClassVar[int]
+    PACKED_FIELD_NUMBER: _ClassVar[int]
     user_id: int
     candidate_distributions: _containers.RepeatedCompositeFieldContainer[NextActionDistribution]
     checkpoint_path: str
-    def __init__(self, user_id: _Optional[int] = ..., candidate_distributions: _Optional[_Iterable[_Union[NextActionDistribution, _Mapping]]] = ..., checkpoint_path: _Optional[str] = ...) -> None: ...
+    packed: PackedDistributions
+    def __init__(self, user_id: _Optional[int] = ..., candidate_distributions: _Optional[_Iterable[_Union[NextActionDistribution, _Mapping]]] = ..., checkpoint_path: _Optional[str] = ..., packed: _Optional[_Union[PackedDistributions, _Mapping]] = ...) -> None: ...
+
+class PackedDistributions(_message.Message):
+    __slots__ = ("count", "tweet_id", "actions", "log_probs", "continuous_actions", "continuous_values")
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    TWEET_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTIONS_FIELD_NUMBER: _ClassVar[int]
+    LOG_PROBS_FIELD_NUMBER: _ClassVar[int]
+    CONTINUOUS_ACTIONS_FIELD_NUMBER: _ClassVar[int]
+    CONTINUOUS_VALUES_FIELD_NUMBER: _ClassVar[int]
+    count: int
+    tweet_id: bytes
+    actions: _containers.RepeatedScalarFieldContainer[ActionName]
+    log_probs: bytes
+    continuous_actions: _containers.RepeatedScalarFieldContainer[ContinuousActionName]
+    continuous_values: bytes
+    def __init__(self, count: _Optional[int] = ..., tweet_id: _Optional[bytes] = ..., actions: _Optional[_Iterable[_Union[ActionName, str]]] = ..., log_probs: _Optional[bytes] = ..., continuous_actions: _Optional[_Iterable[_Union[ContinuousActionName, str]]] = ..., continuous_values: _Optional[bytes] = ...) -> None: ...
 
 class PredictNextActionsResponse(_message.Message):
     __slots__ = ("distribution_sets", "model_version")

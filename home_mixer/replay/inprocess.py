@@ -25,9 +25,10 @@ import numpy as np
 from home_mixer.bloom import BloomFilter
 from home_mixer.feed_state_store import SERVED_HISTORY_CAP
 from home_mixer.models import PostCandidate
-from phoenix.actions import DISCRETE_ACTIONS
+from phoenix.actions import ACTION_NAMES, DISCRETE_ACTIONS
 from phoenix.ranker.engine import RankerEngine
-from phoenix.ranker.request import to_score_requests
+from phoenix.ranker.packed import Predictions, unpack_candidates
+from phoenix.ranker.server import score_requests
 from phoenix.retrieval.features import histories_from_protos
 from phoenix.retrieval.live_index import LiveIndex
 from protos import events_pb2, recsys_pb2, thunder_pb2
@@ -36,6 +37,9 @@ from thunder.post_store import PostStore
 from thunder.retrieval import InNetworkQuery, InNetworkRetriever
 from thunder.wire import to_protos
 from user_state.memory import InMemoryUserState
+
+
+_HEAD_SLOTS = np.array([h.action for h in DISCRETE_ACTIONS], dtype=np.intp)
 
 
 @dataclass
@@ -104,31 +108,30 @@ class InProcessRanker:
         self.calls = 0
         self.candidates_scored = 0
 
-    async def predict(
+    async def predict_packed(
         self,
         sequence: recsys_pb2.UserActionSequence,
-        candidates: list[recsys_pb2.TweetInfo],
+        candidates: recsys_pb2.PackedCandidates,
         product_surface: int,
-    ) -> tuple[dict[int, dict[str, float]], dict[int, float], str]:
-        probs: dict[int, dict[str, float]] = {}
-        dwell: dict[int, float] = {}
+    ) -> Predictions:
         cap = self.engine.cfg.max_candidates
-        for start in range(0, len(candidates), cap):
-            chunk = candidates[start : start + cap]
-            request = recsys_pb2.PredictNextActionsRequest(
-                sequences=[sequence],
-                candidate_sets=[recsys_pb2.CandidateSet(
-                    user_id=sequence.user_id, candidates=chunk, product_surface=product_surface)],
-            )
-            [score_request] = to_score_requests(request, self.clock.now_ms, cap)
-            [result] = self.engine.score([score_request])
-            p = np.exp(result.log_probs)
-            for j, info in enumerate(chunk):
-                probs[int(info.tweet_id)] = {h.name: float(p[j, h.action]) for h in DISCRETE_ACTIONS}
-                dwell[int(info.tweet_id)] = float(result.dwell_s[j])
+        request = recsys_pb2.PredictNextActionsRequest(
+            sequences=[sequence],
+            candidate_sets=[recsys_pb2.CandidateSet(
+                user_id=sequence.user_id, packed=candidates, product_surface=product_surface)],
+        )
+        [job] = score_requests(request, self.clock.now_ms, max(cap, candidates.count))
+        probs, dwell = [], []
+        for start in range(0, len(job.candidates), cap):  # the engine's batch cap, one chunk at a time
+            [result] = self.engine.score([dataclasses.replace(job, candidates=job.candidates[start : start + cap])])
+            probs.append(np.exp(result.log_probs)[:, _HEAD_SLOTS].astype(np.float64))
+            dwell.append(result.dwell_s.astype(np.float64))
         self.calls += 1
-        self.candidates_scored += len(candidates)
-        return probs, dwell, self.engine.version
+        self.candidates_scored += candidates.count
+        ids = np.array([c.post_id for c in job.candidates], dtype=np.int64)
+        if not probs:
+            return Predictions(ids, ACTION_NAMES, np.zeros((0, len(ACTION_NAMES))), np.zeros(0), self.engine.version)
+        return Predictions(ids, ACTION_NAMES, np.concatenate(probs), np.concatenate(dwell), self.engine.version)
 
 
 class InProcessRetrieval:
@@ -255,29 +258,28 @@ class OracleRanker:
         self._heads = {name: NAME_BY_ACTION_NUMBER[num] for name, num in ACTION_NUMBERS.items()
                        if num in NAME_BY_ACTION_NUMBER}
 
-    async def predict(
+    async def predict_packed(
         self,
         sequence: recsys_pb2.UserActionSequence,
-        candidates: list[recsys_pb2.TweetInfo],
+        candidates: recsys_pb2.PackedCandidates,
         product_surface: int,
-    ) -> tuple[dict[int, dict[str, float]], dict[int, float], str]:
+    ) -> Predictions:
         from events.world.actions import ORACLE_ACTIONS
 
+        columns, _ = unpack_candidates(candidates)
         rows, kept = [], []
-        for info in candidates:
+        for j, tweet_id in enumerate(columns["tweet_id"].tolist()):
             try:
-                rows.append(self.world.posts.row_of(int(info.tweet_id)))
-                kept.append(info)
+                rows.append(self.world.posts.row_of(tweet_id))
+                kept.append(j)
             except KeyError:
-                continue
-        if not rows:
-            return {}, {}, "oracle"
+                continue  # not a world post: left out of the answer, so it stays unscored
+        heads = [k for k, a in enumerate(ORACLE_ACTIONS) if a in self._heads]
+        names = tuple(self._heads[ORACLE_ACTIONS[k]] for k in heads)
         n = len(rows)
+        if not rows:
+            return Predictions(np.zeros(0, np.int64), names, np.zeros((0, len(names))), None, "oracle")
         probs = self.world.oracle_rows(
             np.full(n, self.world.user_index(int(sequence.user_id))), np.array(rows), np.zeros(n, np.int64),
-            np.array([bool(i.is_author_followed_by_user) for i in kept]), np.full(n, self.clock.now_ms, np.int64))
-        out = {}
-        for j, info in enumerate(kept):
-            out[int(info.tweet_id)] = {self._heads[a]: float(probs[j, k]) for k, a in enumerate(ORACLE_ACTIONS)
-                                       if a in self._heads}
-        return out, {}, "oracle"
+            columns["is_author_followed_by_user"][kept] != 0, np.full(n, self.clock.now_ms, np.int64))
+        return Predictions(columns["tweet_id"][kept], names, np.asarray(probs, dtype=np.float64)[:, heads], None, "oracle")

@@ -58,8 +58,9 @@ class AuthorColdStartScorer(BaseStage):
             c = candidates[i]
             if self.eligible(c, rank, nonzero):
                 boosted = max(c.score, target)
-                exp = c.explanation.evolve(cold_start_score=boosted, final_score=boosted)
-                out[i] = {"score": boosted, "explanation": exp}
+                out[i] = {"score": boosted}
+                if query.debug:  # explanations are for debug responses only
+                    out[i]["explanation"] = c.explanation.evolve(cold_start_score=boosted, final_score=boosted)
                 break
         return out
 

@@ -9,6 +9,7 @@ alone (the fallback orders them).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from candidate_pipeline import BaseStage, Columns
 from home_mixer.deps import Deps
@@ -32,19 +33,22 @@ class AuthorDiversityScorer(BaseStage):
         ranked = sorted((i for i, s in enumerate(scores) if s is not None), key=lambda i: -scores[i])  # type: ignore[operator]
         per_author: dict[int, int] = {}
         multipliers: dict[int, float] = {}  # by k: a handful of distinct values per request
-        new_scores: list[float] = []
-        explanations = []
-        for i in ranked:
-            c = candidates[i]
-            k = per_author.get(c.author_id, 0)
-            per_author[c.author_id] = k + 1
+        applied: list[float] = []
+        for author in [candidates[i].author_id for i in ranked]:
+            k = per_author.get(author, 0)
+            per_author[author] = k + 1
             m = multipliers.get(k)
             if m is None:
                 m = multipliers[k] = diversity_multiplier(k, self.decay, self.floor)
-            new = scores[i] * m  # type: ignore[operator]
-            new_scores.append(new)
-            explanations.append(c.explanation.evolve(author_diversity_multiplier=m, final_score=new))
-        return Columns(len(candidates), {"score": new_scores, "explanation": explanations}, rows=ranked)
+            applied.append(m)
+        new_scores = [scores[i] * m for i, m in zip(ranked, applied, strict=True)]  # type: ignore[operator]
+        columns: dict[str, list[Any]] = {"score": new_scores}
+        if query.debug:  # explanations are for debug responses only
+            columns["explanation"] = [
+                candidates[i].explanation.evolve(author_diversity_multiplier=m, final_score=s)
+                for i, m, s in zip(ranked, applied, new_scores, strict=True)
+            ]
+        return Columns(len(candidates), columns, rows=ranked)
 
 
 def build(deps: Deps, decay: float = AUTHOR_DIVERSITY_DECAY, floor: float = AUTHOR_DIVERSITY_FLOOR):

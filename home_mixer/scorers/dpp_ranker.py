@@ -89,7 +89,9 @@ class DppRanker(BaseStage):
             c = candidates[i]
             kept = i in chosen
             new = c.score if kept else 0.0
-            out[i] = {"score": new, "explanation": c.explanation.with_multiplier("dpp_selected", 1.0 if kept else 0.0, new)}
+            out[i] = {"score": new}
+            if query.debug:  # explanations are for debug responses only
+                out[i]["explanation"] = c.explanation.with_multiplier("dpp_selected", 1.0 if kept else 0.0, new)
         return out
 
 

@@ -7,6 +7,7 @@ a followed account's reply or repost shows content the viewer did not choose to 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from candidate_pipeline import BaseStage, Columns
 from home_mixer.deps import Deps
@@ -28,11 +29,13 @@ class OONScorer(BaseStage):
         rows = [i for i, c in enumerate(candidates) if c.score is not None and self.applies(c)]
         factor = self.factor
         new_scores = [candidates[i].score * factor for i in rows]  # type: ignore[operator]
-        explanations = [
-            candidates[i].explanation.evolve(oon_multiplier=factor, final_score=s)
-            for i, s in zip(rows, new_scores, strict=True)
-        ]
-        return Columns(len(candidates), {"score": new_scores, "explanation": explanations}, rows=rows)
+        columns: dict[str, list[Any]] = {"score": new_scores}
+        if query.debug:  # explanations are for debug responses only
+            columns["explanation"] = [
+                candidates[i].explanation.evolve(oon_multiplier=factor, final_score=s)
+                for i, s in zip(rows, new_scores, strict=True)
+            ]
+        return Columns(len(candidates), columns, rows=rows)
 
 
 def build(deps: Deps, factor: float = OON_WEIGHT_FACTOR, in_network_replies_reposts: bool = True) -> OONScorer:

@@ -15,6 +15,7 @@ with ``freshness = 1 - age / max_age`` in [0, 1]. Each such candidate is flagged
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from candidate_pipeline import BaseStage, Columns
 from home_mixer.deps import Deps
@@ -39,15 +40,13 @@ class RankerFallbackScorer(BaseStage):
     async def score(self, query: FeedQuery, candidates: Sequence[PostCandidate]) -> Columns:
         rows = [i for i, c in enumerate(candidates) if c.phoenix_scores is None or c.score is None]
         new_scores = [self.fallback_score(query, candidates[i]) for i in rows]
-        explanations = [
-            candidates[i].explanation.evolve(scored=False, final_score=s, note=FALLBACK_NOTE)
-            for i, s in zip(rows, new_scores, strict=True)
-        ]
-        return Columns(
-            len(candidates),
-            {"score": new_scores, "ranking_fallback": [True] * len(rows), "explanation": explanations},
-            rows=rows,
-        )
+        columns: dict[str, list[Any]] = {"score": new_scores, "ranking_fallback": [True] * len(rows)}
+        if query.debug:  # explanations are for debug responses only
+            columns["explanation"] = [
+                candidates[i].explanation.evolve(scored=False, final_score=s, note=FALLBACK_NOTE)
+                for i, s in zip(rows, new_scores, strict=True)
+            ]
+        return Columns(len(candidates), columns, rows=rows)
 
 
 def build(deps: Deps, max_age_s: int = MAX_POST_AGE_S) -> RankerFallbackScorer:

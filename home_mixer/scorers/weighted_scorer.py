@@ -6,8 +6,8 @@ in ``[0, 0.001)`` (scaled by how negative they are), net-positive posts at ``com
 Per-candidate weight rules: reply weight +15 for a mutual-follow author's non-repost; the
 video-quality-view weight only for videos longer than 10 s shown to viewers with < 10,000
 followers; ``post_unexplored`` only for in-network posts. The sums in the offset rule always
-use the BASE weights. The explanation's per-action ``terms`` are built for debug requests (or
-with ``always_explain``); every other request gets the same sums and scores without them.
+use the BASE weights. The explanation (sums and per-action ``terms``) is built for debug
+requests (or with ``always_explain``); every other request gets the same scores without one.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from home_mixer.params import (
     NEGATIVE_SCORES_OFFSET,
     VQV_VIEWER_FOLLOWER_CUTOFF,
 )
+from home_mixer.score_terms import LazyTerms, TermTable
 from home_mixer.scorers.weights import validate_weights, weight_sums
 
 
@@ -118,70 +119,94 @@ class WeightedScorer(BaseStage):
             cold_start_score=weighted,
             final_score=weighted,
             scored=True,
+            predicted_dwell_s=c.predicted_dwell_s,
         )
 
-    def sums(self, query: FeedQuery, scored: Sequence[PostCandidate]) -> tuple[list[float], list[float], list[float]]:
-        """(positive sums, negative sums, weighted scores) of scored candidates, vectorised.
-
-        The same IEEE operations in the same order as :meth:`explain` (one action column at a
-        time, left to right), so every number is bit-identical to the per-candidate loop, at a
-        few numpy calls per action instead of ~25 interpreted steps per candidate.
-        """
+    def matrices(self, query: FeedQuery, scored: Sequence[PostCandidate]) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """(actions, probabilities ``[n, actions]``, weights ``[n, actions]``) of scored
+        candidates: the probability columns read with C-level ``dict.get`` passes, each row's
+        weights from its variant's table."""
         keys = [self._variant(query, c) for c in scored]
         variants = list(dict.fromkeys(keys))
-        which = np.array([variants.index(k) for k in keys] if len(variants) > 1 else [0] * len(keys), dtype=np.intp)
         tables = [self._table(v) for v in variants]
         actions = [a for a, _ in tables[0]]
-        weights = np.array([[w for _, w in t] for t in tables], dtype=np.float64)[which]  # (n, actions)
+        table_weights = np.array([[w for _, w in t] for t in tables], dtype=np.float64)
+        if len(variants) == 1:
+            weights = np.broadcast_to(table_weights[0], (len(scored), len(actions)))
+        else:
+            position = {v: k for k, v in enumerate(variants)}
+            weights = table_weights[np.fromiter(map(position.__getitem__, keys), dtype=np.intp, count=len(keys))]
         score_dicts = [c.phoenix_scores for c in scored]
-        pos = np.zeros(len(scored))
-        neg = np.zeros(len(scored))
+        probabilities = np.empty((len(scored), len(actions)))
         for j, action in enumerate(actions):
-            p = np.fromiter(map(dict.get, score_dicts, repeat(action), repeat(0.0)), dtype=np.float64, count=len(scored))
-            contribution = p * weights[:, j]
-            positive = contribution > 0
-            pos += np.where(positive, contribution, 0.0)
-            neg -= np.where(positive, 0.0, contribution)
+            probabilities[:, j] = np.fromiter(
+                map(dict.get, score_dicts, repeat(action), repeat(0.0)), dtype=np.float64, count=len(scored))
+        return actions, probabilities, weights
+
+    def sums(self, query: FeedQuery, scored: Sequence[PostCandidate]) -> tuple[list[float], list[float], list[float]]:
+        """(positive sums, negative sums, weighted scores) of scored candidates, vectorised."""
+        _, probabilities, weights = self.matrices(query, scored)
+        pos, neg, weighted = self._sums(probabilities * weights)
+        return pos.tolist(), neg.tolist(), weighted.tolist()
+
+    def _sums(self, contributions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The same IEEE operations in the same order as :meth:`explain` (one action column at a
+        time, left to right), so every number is bit-identical to the per-candidate loop."""
+        pos = np.zeros(len(contributions))
+        neg = np.zeros(len(contributions))
+        for column in contributions.T:
+            positive = column > 0
+            pos += np.where(positive, column, 0.0)
+            neg -= np.where(positive, 0.0, column)
         combined = pos - neg
         if self.total_sum == 0:
             weighted = np.maximum(combined, 0.0)
         else:
             shifted = (combined + self.negative_sum) / self.total_sum * self.offset
             weighted = np.where(combined < 0, shifted, combined + self.offset)
-        return pos.tolist(), neg.tolist(), weighted.tolist()
+        return pos, neg, weighted
 
     async def score(self, query: FeedQuery, candidates: Sequence[PostCandidate]) -> Columns:
-        # ~25 term records per candidate are ~50,000 objects per request; only a debug response
-        # (or a scorer built with always_explain) shows them, so only then are they built.
-        with_terms = self.always_explain or query.debug
+        # Explanations (~25 terms per candidate, ~50,000 objects per request) are built only for a
+        # debug response or a scorer built with always_explain; the scores are the same either way.
+        explain = self.always_explain or query.debug
+        rows = [i for i, c in enumerate(candidates) if c.phoenix_scores is not None]
+        scored = [candidates[i] for i in rows]
+        weighted: list[float | None] = [None] * len(candidates)
         explanations: list[ScoreExplanation] = []
-        weighted: list[float | None] = []
-        if with_terms:
-            for c in candidates:
-                exp = (
-                    c.explanation.evolve(scored=False, weighted_score=None, final_score=None)
-                    if c.phoenix_scores is None
-                    else self.explain(query, c, with_terms)
-                )
-                explanations.append(exp)
-                weighted.append(exp.weighted_score)
-        else:
-            scored = [c for c in candidates if c.phoenix_scores is not None]
-            sums = zip(*self.sums(query, scored), strict=True) if scored else iter(())
-            for c in candidates:
-                if c.phoenix_scores is None:
-                    explanations.append(c.explanation.evolve(scored=False, weighted_score=None, final_score=None))
-                    weighted.append(None)
-                    continue
-                pos, neg, s = next(sums)
-                explanations.append(c.explanation.evolve(
-                    terms=(), positive_sum=pos, negative_sum=neg, weighted_score=s,
-                    cold_start_score=s, final_score=s, scored=True,
-                ))
-                weighted.append(s)
-        return Columns(
-            len(candidates), {"weighted_score": weighted, "score": list(weighted), "explanation": explanations}
-        )
+        if scored:
+            actions, probabilities, weights = self.matrices(query, scored)
+            contributions = probabilities * weights
+            pos, neg, scores = self._sums(contributions)
+            for i, s in zip(rows, scores.tolist(), strict=True):
+                weighted[i] = s
+            if explain:
+                explanations = self._explanations(
+                    scored, actions, probabilities, weights, contributions, (pos, neg, scores))
+        columns: dict[str, list[Any]] = {"weighted_score": weighted, "score": list(weighted)}
+        if explain:
+            of_scored = iter(explanations)
+            columns["explanation"] = [
+                c.explanation.evolve(scored=False, weighted_score=None, final_score=None)
+                if c.phoenix_scores is None else next(of_scored)
+                for c in candidates
+            ]
+        return Columns(len(candidates), columns)
+
+    def _explanations(
+        self, scored: Sequence[PostCandidate], actions: list[str], probabilities: np.ndarray, weights: np.ndarray,
+        contributions: np.ndarray, sums: tuple[np.ndarray, np.ndarray, np.ndarray],
+    ) -> list[ScoreExplanation]:
+        """:meth:`explain` of every scored candidate from the vectorised pieces; the terms are
+        views of one :class:`TermTable`, made into records only for the posts a response shows."""
+        table = TermTable(actions, probabilities, weights, contributions)
+        return [
+            c.explanation.evolve(
+                terms=LazyTerms(table, row), positive_sum=pos, negative_sum=neg, weighted_score=s,
+                cold_start_score=s, final_score=s, scored=True, predicted_dwell_s=c.predicted_dwell_s,
+            )
+            for row, (c, pos, neg, s) in enumerate(zip(scored, *(column.tolist() for column in sums), strict=True))
+        ]
 
 
 def build(deps: Deps, weights: Mapping[str, float] | None = None, **params: Any) -> WeightedScorer:

@@ -2,7 +2,9 @@
 
 Requests that arrive while the model is busy (or within ``max_wait_ms`` of each other) are scored
 together: their user/history prefixes run as one batch, which amortises per-call overhead and
-fills wide hardware (a GPU) better than one user at a time. The model runs in a single worker
+fills wide hardware (a GPU) better than one user at a time. ``max_wait_ms`` defaults to 0: an idle
+model starts on a request at once (waiting only delays a lone request), and whatever queued up
+while it computed forms the next batch. The model runs in a single worker
 thread, so the asyncio loop keeps accepting calls, and at most one batch computes at a time.
 Overload protection: when more than ``max_queued_candidates`` candidates are waiting, new work is
 refused with ``Overloaded`` (the server maps it to RESOURCE_EXHAUSTED) instead of queueing
@@ -35,7 +37,7 @@ class MicroBatcher:
         self,
         engine_ref: Callable[[], RankerEngine],
         *,
-        max_wait_ms: float = 2.0,
+        max_wait_ms: float = 0.0,
         max_batch_users: int = 16,
         max_queued_candidates: int = 50_000,
     ) -> None:

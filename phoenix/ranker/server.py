@@ -2,7 +2,8 @@
 
 * PredictNextActions validates the request (INVALID_ARGUMENT with the reason), hands it to the
   micro-batcher (RESOURCE_EXHAUSTED when overloaded; gRPC itself also refuses calls beyond
-  ``max_concurrent_rpcs``) and answers in X's layout with the model version.
+  ``max_concurrent_rpcs``) and answers with the model version: in X's layout for a candidate set
+  of TweetInfos, as columns (``packed.py``) for a set of ``PackedCandidates``.
 * ReloadModel loads a checkpoint off the event loop, validates it on a probe batch, and only
   then swaps the engine reference (one assignment, so every batch sees either the old or the new
   model, never a mix). A bad checkpoint is refused with ok=false and the reason; the old model
@@ -12,17 +13,20 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import time
 
 import grpc
+import numpy as np
 import torch
 
 from infra.grpc_server import ServerHandle, start_server
 from phoenix.checkpoint import CheckpointError
 from phoenix.ranker.batcher import MicroBatcher, Overloaded
-from phoenix.ranker.engine import RankerEngine
+from phoenix.ranker.engine import RankerEngine, ScoreRequest, ScoreResult
+from phoenix.ranker.packed import INT64, PackingError, candidate_items, pack_distributions
 from phoenix.ranker.request import InvalidRequest, to_distribution_set, to_score_requests
 from protos import recsys_pb2 as pb
 from protos import recsys_pb2_grpc
@@ -31,9 +35,39 @@ log = logging.getLogger(__name__)
 SERVICE_NAME = "foryou.recsys.RecsysPredictor"
 
 
+def score_requests(request: pb.PredictNextActionsRequest, now_ms: int, max_candidates: int) -> list[ScoreRequest]:
+    """``to_score_requests`` for every candidate set, reading packed sets' candidates from their columns."""
+    jobs = to_score_requests(request, now_ms, max_candidates)
+    for k, cs in enumerate(request.candidate_sets):
+        if not cs.HasField("packed"):
+            continue
+        if cs.candidates:
+            raise InvalidRequest(f"candidate_sets[{k}] has both candidates and packed: send one")
+        if cs.packed.count > max_candidates:
+            raise InvalidRequest(
+                f"candidate_sets[{k}].packed has {cs.packed.count} candidates; at most {max_candidates} allowed"
+            )
+        try:
+            items = candidate_items(cs.packed, int(cs.product_surface))
+        except PackingError as exc:
+            raise InvalidRequest(f"candidate_sets[{k}].packed: {exc}") from None
+        jobs[k] = dataclasses.replace(jobs[k], candidates=items)
+    return jobs
+
+
+def distribution_set(cs: pb.CandidateSet, result: ScoreResult, checkpoint: str) -> pb.CandidateDistributionSet:
+    """The answer for one candidate set, in the layout it was asked in."""
+    if not cs.HasField("packed"):
+        return to_distribution_set(cs, result, checkpoint)
+    ids = np.frombuffer(cs.packed.tweet_id, dtype=INT64)  # validated by score_requests
+    return pb.CandidateDistributionSet(
+        user_id=cs.user_id, checkpoint_path=checkpoint, packed=pack_distributions(ids, result.log_probs, result.dwell_s)
+    )
+
+
 class RankerService(recsys_pb2_grpc.RecsysPredictorServicer):
     def __init__(
-        self, engine: RankerEngine, *, max_wait_ms: float = 2.0, max_queued_candidates: int = 50_000
+        self, engine: RankerEngine, *, max_wait_ms: float = 0.0, max_queued_candidates: int = 50_000
     ) -> None:
         self.engine = engine
         self.checkpoint_path = ""
@@ -46,7 +80,7 @@ class RankerService(recsys_pb2_grpc.RecsysPredictorServicer):
         self, request: pb.PredictNextActionsRequest, context: grpc.aio.ServicerContext
     ) -> pb.PredictNextActionsResponse:  # noqa: N802
         try:
-            jobs = to_score_requests(request, int(time.time() * 1000), self.engine.cfg.max_candidates)
+            jobs = score_requests(request, int(time.time() * 1000), self.engine.cfg.max_candidates)
         except InvalidRequest as exc:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         try:
@@ -54,7 +88,7 @@ class RankerService(recsys_pb2_grpc.RecsysPredictorServicer):
         except Overloaded as exc:
             await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
         sets = [
-            to_distribution_set(cs, res, self.checkpoint_path)
+            distribution_set(cs, res, self.checkpoint_path)
             for cs, res in zip(request.candidate_sets, results, strict=True)
         ]
         return pb.PredictNextActionsResponse(distribution_sets=sets, model_version=version)
@@ -90,7 +124,7 @@ async def serve(
     *,
     max_concurrent_rpcs: int | None = 64,
     max_queued_candidates: int = 50_000,
-    max_wait_ms: float = 2.0,
+    max_wait_ms: float = 0.0,
 ) -> tuple[ServerHandle, RankerService]:
     """Start the ranker server (ready) and its batcher; stop with ``handle.stop()`` then ``service.batcher.stop()``."""
     service = RankerService(engine, max_wait_ms=max_wait_ms, max_queued_candidates=max_queued_candidates)

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from home_mixer.bloom import BloomFilter
 from home_mixer.models import PostCandidate
 from infra.snowflake import make_snowflake
+from phoenix.ranker.packed import Predictions, unpack_candidates
 from protos import events_pb2, recsys_pb2, thunder_pb2
 from user_state.reader import AuthorStats
 
@@ -107,22 +110,26 @@ class FakeRetrieval:
 
 
 class FakeRanker:
-    """Deterministic probabilities from the post id; records the TweetInfos it got."""
+    """Deterministic probabilities from the post id; records each candidate row it got
+    (``{column: value}`` with ``semantic_ids`` as a tuple)."""
+
+    ACTIONS = ("favorite", "reply", "click", "report")
 
     def __init__(self) -> None:
         self.fail = False
-        self.seen: list[recsys_pb2.TweetInfo] = []
+        self.seen: list[dict] = []
 
-    async def predict(self, sequence, candidates, product_surface):
+    async def predict_packed(self, sequence, candidates, product_surface):
         if self.fail:
             raise ConnectionError("ranker down")
-        self.seen.extend(candidates)
-        probs, dwell = {}, {}
-        for info in candidates:
-            h = (info.tweet_id * 2654435761) % 1000 / 1000.0
-            probs[info.tweet_id] = {"favorite": 0.1 + 0.5 * h, "reply": 0.02 * h, "click": 0.3, "report": 0.0001}
-            dwell[info.tweet_id] = 5.0 + 10 * h
-        return probs, dwell, "ranker-v7"
+        columns, sids = unpack_candidates(candidates)
+        for i in range(candidates.count):
+            self.seen.append({**{k: int(v[i]) for k, v in columns.items()},
+                              "semantic_ids": tuple(x for x in sids[i].tolist() if x)})
+        ids = columns["tweet_id"]
+        h = np.array([(t * 2654435761) % 1000 / 1000.0 for t in ids.tolist()])  # Python ints: no overflow
+        probs = np.stack([0.1 + 0.5 * h, 0.02 * h, np.full(len(ids), 0.3), np.full(len(ids), 0.0001)], axis=1)
+        return Predictions(ids, self.ACTIONS, probs.reshape(len(ids), len(self.ACTIONS)), 5.0 + 10 * h, "ranker-v7")
 
 
 class FakeFeedState:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import pickle
 import random
 
 import numpy as np
@@ -11,8 +12,10 @@ from candidate_pipeline import Columns
 from candidate_pipeline.updates import apply_candidate_results
 from home_mixer.actions import ALL_ACTIONS
 from home_mixer.models import FeedQuery, PostCandidate
+from home_mixer.score_terms import LazyTerms
 from home_mixer.scorers.phoenix_scorer import PhoenixScorer
 from home_mixer.scorers.weighted_scorer import WeightedScorer
+from phoenix.ranker.packed import Predictions, unpack_candidates
 
 
 def _candidates(rng: random.Random, n: int) -> list[PostCandidate]:
@@ -34,50 +37,65 @@ def _candidates(rng: random.Random, n: int) -> list[PostCandidate]:
     return out
 
 
-def test_vectorised_weighted_scores_are_bit_identical_to_explain() -> None:
+def test_vectorised_weighted_scores_and_explanations_are_bit_identical_to_explain() -> None:
     rng = random.Random(7)
     scorer = WeightedScorer()
     for viewer_followers in (None, 50, 1_000_000):
-        query = FeedQuery(viewer_id=1, viewer_followers_count=viewer_followers)
+        query = FeedQuery(viewer_id=1, viewer_followers_count=viewer_followers, debug=True)
         cands = _candidates(rng, 400)
         result = asyncio.run(scorer.score(query, cands))
         assert isinstance(result, Columns) and len(result) == len(cands)
+        expected = [None if c.phoenix_scores is None else scorer.explain(query, c) for c in cands]
         apply_candidate_results(cands, result)
-        for c in cands:
-            if c.phoenix_scores is None:
+        for c, want in zip(cands, expected, strict=True):
+            if want is None:
                 assert c.score is None and c.weighted_score is None and not c.explanation.scored
                 continue
-            expected = scorer.explain(query, c, with_terms=False)
-            got = c.explanation
-            assert (got.positive_sum, got.negative_sum, got.weighted_score) == (
-                expected.positive_sum, expected.negative_sum, expected.weighted_score)
-            assert c.score == c.weighted_score == expected.weighted_score and got.terms == () and got.scored
+            assert c.explanation == want and tuple(c.explanation.terms) == tuple(want.terms)
+            assert c.score == c.weighted_score == want.weighted_score and c.explanation.scored
 
 
-def test_debug_request_keeps_terms_and_the_same_scores() -> None:
-    rng = random.Random(11)
+def test_plain_request_has_the_same_scores_and_no_explanations() -> None:
     scorer = WeightedScorer()
-    plain, debug = _candidates(rng, 100), _candidates(random.Random(11), 100)
+    plain, debug = _candidates(random.Random(11), 300), _candidates(random.Random(11), 300)
     apply_candidate_results(plain, asyncio.run(scorer.score(FeedQuery(viewer_id=1), plain)))
     apply_candidate_results(debug, asyncio.run(scorer.score(FeedQuery(viewer_id=1, debug=True), debug)))
     assert [c.score for c in plain] == [c.score for c in debug]
-    assert any(c.explanation.terms for c in debug) and not any(c.explanation.terms for c in plain)
+    assert any(c.explanation.terms for c in debug) and not any(c.explanation.scored for c in plain)
+
+
+def test_lazy_terms_read_as_the_tuple_they_stand_for() -> None:
+    scorer = WeightedScorer()
+    cands = [c for c in _candidates(random.Random(3), 50) if c.phoenix_scores is not None]
+    query = FeedQuery(viewer_id=1, debug=True)
+    apply_candidate_results(cands, asyncio.run(scorer.score(query, cands)))
+    lazy = cands[0].explanation.terms
+    assert isinstance(lazy, LazyTerms)
+    want = scorer.explain(query, cands[0]).terms
+    assert lazy == want and want == lazy and len(lazy) == len(want) and list(lazy) == list(want)
+    assert lazy[0] == want[0] and lazy[-1:] == want[-1:] and hash(lazy) == hash(want)
+    assert pickle.loads(pickle.dumps(lazy)) == want
+    assert cands[0].explanation.to_dict()["terms"] == tuple(t._asdict() for t in want)
 
 
 class _Ranker:
-    """Answers every candidate with the same probability dict object (as a repost and its original share one)."""
+    """Answers every candidate with the same probabilities, as float32 numpy values."""
 
     def __init__(self, probs: dict) -> None:
         self.probs = probs
 
-    async def predict(self, sequence, infos, surface):  # noqa: ANN001, ANN201
-        return {i.tweet_id: self.probs for i in infos}, {}, "v1"
+    async def predict_packed(self, sequence, packed, surface):  # noqa: ANN001, ANN201
+        columns, _ = unpack_candidates(packed)
+        n = packed.count
+        values = np.tile(np.array(list(self.probs.values()), dtype=np.float32), (n, 1))
+        return Predictions(columns["tweet_id"], tuple(self.probs), values, None, "v1")
 
 
-def test_phoenix_scores_are_own_float_copies() -> None:
-    for probs in ({"favorite": 0.25, "reply": 0.5}, {"favorite": np.float32(0.25), "reply": 0.5}):
-        cands = [PostCandidate(1, 5), PostCandidate(2, 6, retweeted_tweet_id=1, retweeted_user_id=5)]
-        apply_candidate_results(cands, asyncio.run(PhoenixScorer(_Ranker(probs)).score(FeedQuery(viewer_id=9), cands)))
-        a, b = (c.phoenix_scores for c in cands)
-        assert a == b == {"favorite": 0.25, "reply": 0.5} and a is not b and a is not probs
-        assert all(type(v) is float for v in (*a.values(), *b.values()))
+def test_phoenix_scores_are_own_dicts_of_python_floats() -> None:
+    probs = {"favorite": 0.25, "reply": 0.5}
+    cands = [PostCandidate(1, 5), PostCandidate(2, 6, retweeted_tweet_id=1, retweeted_user_id=5)]
+    apply_candidate_results(cands, asyncio.run(PhoenixScorer(_Ranker(probs)).score(FeedQuery(viewer_id=9), cands)))
+    a, b = (c.phoenix_scores for c in cands)
+    assert a == b == {"favorite": 0.25, "reply": 0.5} and a is not b
+    assert all(type(v) is float for v in (*a.values(), *b.values()))
+    assert all(c.predicted_dwell_s is None and c.model_version == "v1" for c in cands)

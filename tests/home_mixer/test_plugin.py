@@ -54,7 +54,7 @@ def test_plugin_named_in_config_boosts_and_explains(installed_plugin: Path, tmp_
     config.write_text(yaml.safe_dump(spec))
     deps, _, _ = make_deps(world)
     pipeline = build_for_you_pipeline(deps, config)
-    res = asyncio.run(pipeline.execute(FeedQuery(viewer_id=VIEWER, now_ms=NOW_MS)))
+    res = asyncio.run(pipeline.execute(FeedQuery(viewer_id=VIEWER, now_ms=NOW_MS, debug=True)))
     boosted = [c for c in res.selected if c.topic_id == 7]
     plain = [c for c in res.selected if c.topic_id != 7]
     assert boosted and all(c.explanation.other_multipliers == {"topic_boost": 3.0} for c in boosted)

@@ -4,13 +4,15 @@ ranker fallback, PhoenixScorer's repost/failure rules and the DPP re-ranker."""
 from __future__ import annotations
 
 import asyncio
+import copy
+import dataclasses
 import math
 
 import numpy as np
 import pytest
 
 from candidate_pipeline.updates import apply_candidate_results
-from home_mixer.models import FeedQuery, PostCandidate
+from home_mixer.models import FeedQuery, PostCandidate, ScoreExplanation
 from home_mixer.scorers.author_cold_start import AuthorColdStartScorer
 from home_mixer.scorers.author_diversity import AuthorDiversityScorer
 from home_mixer.scorers.dpp_ranker import DppRanker, greedy_dpp
@@ -30,6 +32,18 @@ def run_scorer(scorer, query, cands):
     results = asyncio.run(scorer.score(query, cands))
     assert len(results) == len(cands)
     apply_candidate_results(cands, results)
+    return cands
+
+
+def run_explained(scorer, query, cands):
+    """Run ``scorer`` for a debug request on ``cands`` (explanations filled in) and for a plain
+    request on a copy: the same scores, and the plain request leaves every explanation untouched."""
+    plain = copy.deepcopy(cands)
+    before = [c.explanation for c in plain]
+    run_scorer(scorer, dataclasses.replace(query, debug=False), plain)
+    run_scorer(scorer, dataclasses.replace(query, debug=True), cands)
+    assert [c.score for c in plain] == [c.score for c in cands]
+    assert all(c.explanation is b for c, b in zip(plain, before, strict=True))
     return cands
 
 
@@ -60,9 +74,8 @@ def test_weighted_net_negative_and_net_positive_examples() -> None:
     assert exp.scored and exp.positive_sum == pytest.approx(0.05) and exp.negative_sum == pytest.approx(2.34)
     assert {t.action: t.contribution for t in exp.terms}["report"] == pytest.approx(-2.34)
     plain = [PostCandidate(1, 5, in_network=True, phoenix_scores={"favorite": 0.1, "report": 0.01})]
-    run_scorer(scorer, q(), plain)  # not debug: same score and sums, no per-action terms
-    assert plain[0].weighted_score == neg.weighted_score and plain[0].explanation.terms == ()
-    assert plain[0].explanation.negative_sum == exp.negative_sum
+    run_scorer(scorer, q(), plain)  # not debug: the same score, no explanation
+    assert plain[0].weighted_score == neg.weighted_score and plain[0].explanation == ScoreExplanation()
     always = [PostCandidate(1, 5, in_network=True, phoenix_scores={"favorite": 0.1})]
     run_scorer(WeightedScorer(always_explain=True), q(), always)
     assert [t.action for t in always[0].explanation.terms if t.probability] == ["favorite"]
@@ -115,7 +128,7 @@ def test_unknown_weight_name_is_a_clear_error() -> None:
 def test_author_diversity_multipliers_and_order() -> None:
     cands = [PostCandidate(i, 7, score=1.0 - i * 0.01) for i in range(5)] + [PostCandidate(9, 8, score=0.5)]
     cands.append(PostCandidate(10, 7, score=None))
-    run_scorer(AuthorDiversityScorer(), q(), cands)
+    run_explained(AuthorDiversityScorer(), q(), cands)
     mults = [c.explanation.author_diversity_multiplier for c in cands[:5]]
     assert mults == pytest.approx([1.0, 0.625, 0.4375, 0.34375, 0.296875])
     assert cands[5].score == pytest.approx(0.5)  # another author: untouched
@@ -131,7 +144,7 @@ def test_oon_discount_rules() -> None:
         PostCandidate(4, 5, in_network=True, retweeted_tweet_id=9, score=1.0),
         PostCandidate(5, 5, in_network=False, score=None),
     ]
-    run_scorer(OONScorer(), q(), cands)
+    run_explained(OONScorer(), q(), cands)
     assert [c.score for c in cands] == [0.75, 1.0, 0.75, 0.75, None]
     assert cands[0].explanation.oon_multiplier == 0.75
 
@@ -148,7 +161,7 @@ def test_cold_start_lifts_one_small_author_to_slot_16() -> None:
     small2 = PostCandidate(998, 43, score=0.79, author_followers_count=200, view_count=10)
     low = PostCandidate(997, 44, score=0.01, author_followers_count=200, view_count=10)
     cands = [*pool, low, small, small2]
-    run_scorer(AuthorColdStartScorer(), q(), cands)
+    run_explained(AuthorColdStartScorer(), q(), cands)
     target = 1.0 - 15 * 0.01
     assert small.score == pytest.approx(target) and small.explanation.cold_start_score == pytest.approx(target)
     assert small2.score == pytest.approx(0.79)  # one post per request
@@ -177,7 +190,7 @@ def test_ranker_fallback_orders_in_network_then_newest_below_scored() -> None:
     new_oon = PostCandidate(post_id(1 * HOUR_MS, 1), 6, in_network=False)
     scored = PostCandidate(post_id(1, 2), 7, in_network=False, phoenix_scores={}, score=0.0)
     cands = [old_in, new_in, new_oon, scored]
-    run_scorer(RankerFallbackScorer(), q(), cands)
+    run_explained(RankerFallbackScorer(), q(), cands)
     assert scored.score == 0.0 and not scored.ranking_fallback
     assert scored.score > new_in.score > old_in.score > new_oon.score > -1.0
     assert new_in.ranking_fallback and "fallback" in new_in.explanation.note
@@ -188,10 +201,11 @@ def test_phoenix_scorer_scores_reposts_as_original() -> None:
     orig = PostCandidate(10, 5, topic_id=3)
     repost = PostCandidate(11, 6, retweeted_tweet_id=10, retweeted_user_id=5)
     run_scorer(PhoenixScorer(ranker), q(followed_user_ids={5}), [orig, repost])
-    assert [i.tweet_id for i in ranker.seen] == [10, 10]
-    assert list(ranker.seen[0].semantic_ids) == [3] and list(ranker.seen[1].semantic_ids) == []
-    assert ranker.seen[1].retweeting_tweet_id == 11 and ranker.seen[1].author_id == 5
-    assert ranker.seen[1].is_author_followed_by_user
+    assert [i["tweet_id"] for i in ranker.seen] == [10, 10]
+    assert ranker.seen[0]["semantic_ids"] == (3,) and ranker.seen[1]["semantic_ids"] == ()
+    assert ranker.seen[1]["retweeting_tweet_id"] == 11 and ranker.seen[1]["author_id"] == 5
+    assert ranker.seen[1]["retweeted_tweet_id"] == 10 and ranker.seen[0]["retweeting_tweet_id"] == 0
+    assert ranker.seen[1]["is_author_followed_by_user"] == 1
     assert orig.phoenix_scores == repost.phoenix_scores and repost.model_version == "ranker-v7"
     assert repost.phoenix_scores["dwell_time"] == repost.predicted_dwell_s
 
@@ -223,7 +237,7 @@ class _Emb:
 def test_dpp_ranker_zeroes_non_selected_and_skips_fallback() -> None:
     cands = [PostCandidate(1, 5, score=1.0), PostCandidate(2, 5, score=0.9), PostCandidate(3, 5, score=0.5),
              PostCandidate(4, 5, score=-0.3, ranking_fallback=True)]
-    run_scorer(DppRanker(_Emb(), top_k=50), q(), cands)
+    run_explained(DppRanker(_Emb(), top_k=50), q(), cands)
     assert [c.score for c in cands] == [1.0, 0.0, 0.5, -0.3]
     assert cands[1].explanation.other_multipliers["dpp_selected"] == 0.0
     assert not math.isnan(cands[0].score)

@@ -14,7 +14,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from infra.grpc_server import ServerHandle, start_server
+from phoenix.ranker.packed import pack_distributions, unpack_candidates
 from protos import events_pb2, recsys_pb2, recsys_pb2_grpc, thunder_pb2, thunder_pb2_grpc
 
 RANKER_VERSION = "fake-ranker-v3"
@@ -80,6 +83,16 @@ class FakeRanker(recsys_pb2_grpc.RecsysPredictorServicer):
         response = recsys_pb2.PredictNextActionsResponse(model_version=RANKER_VERSION)
         for cs in request.candidate_sets:
             out = response.distribution_sets.add(user_id=cs.user_id)
+            if cs.HasField("packed"):
+                ids, _ = unpack_candidates(cs.packed)
+                ids = ids["tweet_id"]
+                p = np.array([fake_probability(t) for t in ids.tolist()])
+                log_probs = np.full((len(ids), 64), -30.0)
+                log_probs[:, recsys_pb2.SERVER_TWEET_FAV] = np.log(p)
+                log_probs[:, recsys_pb2.SERVER_TWEET_REPLY] = np.log(p / 10)
+                log_probs[:, recsys_pb2.CLIENT_TWEET_REPORT] = math.log(1e-4)
+                out.packed.CopyFrom(pack_distributions(ids, log_probs, 4.0 + 10 * p))
+                continue
             for info in cs.candidates:
                 p = fake_probability(info.tweet_id)
                 log_probs = [-30.0] * 64

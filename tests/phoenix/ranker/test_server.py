@@ -6,6 +6,7 @@ import asyncio
 import math
 
 import grpc
+import numpy as np
 import pytest
 import torch
 
@@ -15,6 +16,7 @@ from phoenix.ranker.client import RankerClient
 from phoenix.ranker.config import small_config
 from phoenix.ranker.engine import RankerEngine
 from phoenix.ranker.model import PhoenixRanker
+from phoenix.ranker.packed import pack_candidates
 from phoenix.ranker.server import serve
 from phoenix.ranker.train import save_ranker
 from protos import recsys_pb2 as pb
@@ -165,3 +167,68 @@ def test_reload_swaps_good_and_refuses_bad_checkpoints(tmp_path) -> None:
     assert "NaN" in refused[1].message
     assert still == "v-test"
     assert ok.ok and ok.model_version == new_version and now == new_version
+
+
+def _packed(infos: list[pb.TweetInfo]) -> pb.PackedCandidates:
+    """The columns of ``infos`` (the fields ``_cands`` and the packed tests set)."""
+    return pack_candidates(
+        {name: [getattr(t, name) for t in infos] for name in
+         ("tweet_id", "author_id", "fav_count", "in_reply_to_tweet_id", "is_author_followed_by_user")},
+        len(infos), np.array([list(t.semantic_ids)[:1] or [0] for t in infos]))
+
+
+def test_packed_candidates_get_the_same_predictions_as_tweet_infos() -> None:
+    infos = _cands(7)
+    infos[1].fav_count, infos[2].in_reply_to_tweet_id, infos[3].is_author_followed_by_user = 40, 5, True
+    infos[4].semantic_ids.append(3)
+
+    async def scenario(addr, service):
+        async with RankerClient(addr) as client:
+            classic = await client.predict(_sequence(1, 5), infos)
+            packed = await client.predict_packed(_sequence(1, 5), _packed(infos))
+            empty = await client.predict_packed(_sequence(1, 5), pack_candidates({}, 0))
+            return classic, packed, empty
+
+    (probs, dwell, version), packed, empty = _run(scenario)
+    assert packed.version == version == "v-test" and len(packed) == len(infos) and len(empty) == 0
+    assert packed.tweet_ids.tolist() == [t.tweet_id for t in infos]
+    assert set(packed.actions) == {h.name for h in DISCRETE_ACTIONS}
+    for row, t in enumerate(infos):  # the same float32 log-probs, exponentiated the same way: equal
+        assert dict(zip(packed.actions, packed.probabilities[row].tolist(), strict=True)) == probs[t.tweet_id]
+        assert packed.dwell_s[row] == dwell[t.tweet_id]
+
+
+def test_malformed_packed_candidates_are_invalid_argument() -> None:
+    good = _packed(_cands(3))
+
+    def changed(**fields) -> pb.PackedCandidates:
+        out = pb.PackedCandidates()
+        out.CopyFrom(good)
+        for name, value in fields.items():
+            setattr(out, name, value)
+        return out
+
+    cases = {
+        "both": pb.CandidateSet(user_id=1, candidates=_cands(1), packed=good),
+        "short": pb.CandidateSet(user_id=1, packed=changed(author_id=good.author_id[:-3])),
+        "zero": pb.CandidateSet(user_id=1, packed=changed(tweet_id=bytes(24))),
+        "levels": pb.CandidateSet(user_id=1, packed=changed(semantic_ids=bytes(12), semantic_id_levels=0)),
+        "too many": pb.CandidateSet(user_id=1, packed=pb.PackedCandidates(count=10_000)),
+        "negative": pb.CandidateSet(user_id=1, packed=pb.PackedCandidates(count=-1)),
+    }
+
+    async def scenario(addr, service):
+        channel = grpc.aio.insecure_channel(addr)
+        stub = recsys_pb2_grpc.RecsysPredictorStub(channel)
+        out = {}
+        for name, cs in cases.items():
+            with pytest.raises(grpc.aio.AioRpcError) as err:
+                await stub.PredictNextActions(pb.PredictNextActionsRequest(candidate_sets=[cs]))
+            out[name] = (err.value.code(), err.value.details())
+        await channel.close()
+        return out
+
+    out = _run(scenario)
+    assert all(code == grpc.StatusCode.INVALID_ARGUMENT for code, _ in out.values()), out
+    assert "both" in out["both"][1] and "author_id" in out["short"][1] and "tweet_id" in out["zero"][1]
+    assert "semantic_id" in out["levels"][1] and "at most" in out["too many"][1]
