@@ -1,65 +1,51 @@
-"""Every stored post's response bytes, encoded once at insert and gathered per request.
+"""Every stored post's response bytes, encoded once at insert and joined per request.
 
-A response is then one fancy-indexing gather over ~100 KB instead of encoding 1,200 posts on
-every request; it costs ~60-90 bytes per post, which the 300-byte budget affords. Rows are
-aligned with :class:`thunder.post_table.PostTable` rows.
+A response is then ``b"".join`` of the chosen posts' bytes objects (one C-level pass, ~40 us for
+1,200 posts) instead of encoding 1,200 posts on every request, or gathering their bytes out of
+one numpy buffer (which needs a position per byte: ~5x slower). A post's element costs its
+~60-90 bytes plus a bytes object header and a list slot (~40 bytes), which the 300-byte budget
+affords. Rows are aligned with :class:`thunder.post_table.PostTable` rows.
 """
 
 from __future__ import annotations
+
+import sys
+from operator import itemgetter
 
 import numpy as np
 
 from thunder.wire import encode_elements
 
+_BYTES_OVERHEAD = sys.getsizeof(b"")  # header of one bytes object
+
 
 class EncodedPosts:
-    def __init__(self, capacity_rows: int = 1024) -> None:
-        self.data = np.zeros(capacity_rows * 64, dtype=np.uint8)
-        self.used = 0
-        self.offset = np.zeros(capacity_rows, dtype=np.int64)
-        self.size = np.zeros(capacity_rows, dtype=np.uint8)  # an element is at most 96 bytes
-        self.n = 0
+    def __init__(self) -> None:
+        self.elements: list[bytes] = []
+        self._payload = 0
 
     @property
     def nbytes(self) -> int:
-        return self.data.nbytes + self.offset.nbytes + self.size.nbytes
+        return 8 * len(self.elements) + (_BYTES_OVERHEAD + 1) * len(self.elements) + self._payload
 
     def append(self, columns: dict[str, np.ndarray], flags: np.ndarray) -> None:
         """Encode and add the next ``len(flags)`` rows."""
         blob, sizes = encode_elements(columns, flags)
-        k = len(sizes)
-        if self.n + k > len(self.offset):
-            grow = max(self.n + k, len(self.offset) * 3 // 2)
-            self.offset = np.resize(self.offset, grow)
-            self.size = np.resize(self.size, grow)
-        if self.used + len(blob) > len(self.data):
-            data = np.zeros(max(self.used + len(blob), len(self.data) * 3 // 2), dtype=np.uint8)
-            data[: self.used] = self.data[: self.used]
-            self.data = data
-        self.offset[self.n : self.n + k] = self.used + np.cumsum(sizes) - sizes
-        self.size[self.n : self.n + k] = sizes
-        self.data[self.used : self.used + len(blob)] = blob
-        self.used += len(blob)
-        self.n += k
-
-    def _positions(self, rows: np.ndarray) -> np.ndarray:
-        sizes = self.size[rows].astype(np.int64)
-        first = np.cumsum(sizes) - sizes
-        return np.repeat(self.offset[rows] - first, sizes) + np.arange(int(sizes.sum()))
+        data = blob.tobytes()
+        ends = np.cumsum(sizes).tolist()
+        self.elements += [data[start:end] for start, end in zip([0, *ends[:-1]], ends, strict=True)]
+        self._payload += len(data)
 
     def gather(self, rows: np.ndarray) -> bytes:
         """The serialized response holding ``rows`` in that order."""
-        return self.data[self._positions(rows)].tobytes()
+        if len(rows) < 2:
+            return b"".join(self.elements[r] for r in rows.tolist())
+        return b"".join(itemgetter(*rows.tolist())(self.elements))
 
     def take(self, rows: np.ndarray) -> EncodedPosts:
-        """A compacted copy holding ``rows`` as rows 0..len-1."""
-        out = EncodedPosts(max(1024, len(rows) * 5 // 4))
-        blob = self.data[self._positions(rows)]
-        sizes = self.size[rows]
-        out.data = np.zeros(max(len(blob) * 5 // 4, 65536), dtype=np.uint8)
-        out.data[: len(blob)] = blob
-        out.used = len(blob)
-        out.offset[: len(rows)] = np.cumsum(sizes.astype(np.int64)) - sizes
-        out.size[: len(rows)] = sizes
-        out.n = len(rows)
+        """A copy holding ``rows`` as rows 0..len-1."""
+        out = EncodedPosts()
+        if len(rows):
+            out.elements = list(itemgetter(*rows.tolist())(self.elements)) if len(rows) > 1 else [self.elements[int(rows[0])]]
+        out._payload = sum(map(len, out.elements))
         return out

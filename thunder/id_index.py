@@ -5,6 +5,11 @@ per-post memory budget, and cannot be probed for a thousand keys at once. This t
 12 bytes per slot (at most 50 % full, so 24-48 bytes per key) and every operation takes a batch
 of keys and runs as a handful of vectorised numpy passes.
 
+Lookups read each key's first :data:`WINDOW` slots as one 64-byte element (an overlapping
+view of the key array), so nearly every key is found, or proven absent by an empty slot, in
+one gather; the rare longer chains continue slot by slot. Probing runs on past the last home
+slot into ``WINDOW`` extra slots before it wraps, so a window never wraps.
+
 Keys must be positive (0 marks an empty slot, -1 a removed one).
 """
 
@@ -16,9 +21,18 @@ from thunder.array_ops import first_occurrences
 
 EMPTY = 0
 REMOVED = -1
+WINDOW = 8  # slots per window: 8 int64 keys, and their 8 "equal?" bytes read as one uint64
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MAX_LOAD = 0.5
 _SCALAR_TAIL = 16  # below this many unresolved keys, probe one by one
+_ONE = np.uint64(1)
+
+
+def _valid(keys: np.ndarray) -> np.ndarray:
+    """int64 keys with every non-positive one replaced by -2, which no slot ever holds (0 and
+    -1 would match empty and removed slots)."""
+    keys = np.asarray(keys, dtype=np.int64)
+    return np.where(keys > 0, keys, -2)
 
 
 class IdIndex:
@@ -30,9 +44,12 @@ class IdIndex:
 
     def _init(self, bits: int) -> None:
         self._bits = bits
-        self._mask = (1 << bits) - 1
-        self.keys = np.zeros(1 << bits, dtype=np.int64)
-        self.values = np.zeros(1 << bits, dtype=np.int32)
+        self._homes = 1 << bits
+        self._total = self._homes + WINDOW
+        self.keys = np.zeros(self._total, dtype=np.int64)
+        self.values = np.zeros(self._total, dtype=np.int32)
+        # windows[h] = keys[h : h + WINDOW], as one element (a view: it sees every write to keys)
+        self._windows = np.ndarray((self._homes,), dtype=np.dtype((np.void, 8 * WINDOW)), buffer=self.keys, strides=(8,))
         self.size = 0
         self._removed = 0
 
@@ -44,33 +61,43 @@ class IdIndex:
         return self.keys.nbytes + self.values.nbytes
 
     def _home(self, keys: np.ndarray) -> np.ndarray:
-        hashed = keys.astype(np.uint64) * _GOLDEN
-        return (hashed >> np.uint64(64 - self._bits)).astype(np.int64)
+        return ((keys.view(np.uint64) * _GOLDEN) >> np.uint64(64 - self._bits)).view(np.int64)
 
     def _find_slots(self, keys: np.ndarray) -> np.ndarray:
-        """Slot of each key, -1 where absent."""
-        keys = np.asarray(keys, dtype=np.int64)
-        out = np.full(len(keys), -1, dtype=np.int64)
-        if len(keys) == 0 or self.size == 0:
-            return out
-        slots = self._home(keys)
-        pending = np.arange(len(keys))
+        """Slot of each key, -1 where absent (keys must be int64)."""
+        n = len(keys)
+        if n == 0 or self.size == 0:
+            return np.full(n, -1, dtype=np.int64)
+        home = self._home(keys)
+        window = self._windows[home].view(np.int64).reshape(n, WINDOW)
+        # keys are unique in the table, so at most one byte is set: 1 << 8 * (position in the window)
+        equal = (window == keys[:, None]).view(np.uint64).ravel()
+        out = np.where(equal != 0, home + (np.bitwise_count(equal - _ONE) >> 3), -1)
+        # neither found nor proven absent by an empty slot in the window: keep probing
+        open_chain = (equal | (window == EMPTY).view(np.uint64).ravel()) == 0
+        if open_chain.any():
+            pending = np.flatnonzero(open_chain)
+            self._probe(keys, pending, home[pending] + WINDOW, out)
+        return out
+
+    def _probe(self, keys: np.ndarray, pending: np.ndarray, slots: np.ndarray, out: np.ndarray) -> None:
+        """Walk the chains of ``keys[pending]`` from ``slots`` on, one slot per round."""
+        slots = slots % self._total
         while len(pending):
             if len(pending) <= _SCALAR_TAIL:
                 self._finish_scalar(keys, pending, slots, out)
-                break
+                return
             found_keys = self.keys[slots]
             hit = found_keys == keys[pending]
             out[pending[hit]] = slots[hit]
             go_on = ~hit & (found_keys != EMPTY)
             pending = pending[go_on]
-            slots = (slots[go_on] + 1) & self._mask
-        return out
+            slots = (slots[go_on] + 1) % self._total
 
     def _finish_scalar(self, keys: np.ndarray, pending: np.ndarray, slots: np.ndarray, out: np.ndarray) -> None:
         """The few keys left in long probe chains: walking them in Python beats more numpy passes."""
         table = self.keys
-        mask = self._mask
+        total = self._total
         for i, slot in zip(pending.tolist(), slots.tolist(), strict=True):
             key = int(keys[i])
             while True:
@@ -80,15 +107,12 @@ class IdIndex:
                     break
                 if found == EMPTY:
                     break
-                slot = (slot + 1) & mask
+                slot = (slot + 1) % total
 
     def get(self, keys: np.ndarray) -> np.ndarray:
         """Value of each key, -1 where absent (0 or negative keys are always absent)."""
-        keys = np.asarray(keys, dtype=np.int64)
-        slots = self._find_slots(np.where(keys > 0, keys, -2))
-        values = self.values[np.maximum(slots, 0)].astype(np.int64)
-        values[slots < 0] = -1
-        return values
+        slots = self._find_slots(_valid(keys))
+        return np.where(slots >= 0, self.values[slots], -1)
 
     def insert(self, keys: np.ndarray, values: np.ndarray) -> None:
         """Add keys that are distinct and not yet present (the caller checks with ``get``)."""
@@ -97,7 +121,7 @@ class IdIndex:
             return
         if np.any(keys <= 0):
             raise ValueError("IdIndex keys must be positive")
-        if (self.size + self._removed + len(keys)) > _MAX_LOAD * len(self.keys):
+        if (self.size + self._removed + len(keys)) > _MAX_LOAD * self._homes:
             self._rebuild(self.size + len(keys))
         values = np.asarray(values, dtype=np.int32)
         slots = self._home(keys)
@@ -117,12 +141,12 @@ class IdIndex:
             placed = np.zeros(len(pending), dtype=bool)
             placed[np.flatnonzero(free)[winners]] = True
             pending = pending[~placed]
-            slots = (slots[~placed] + 1) & self._mask
+            slots = (slots[~placed] + 1) % self._total
         self.size += len(keys)
 
     def remove(self, keys: np.ndarray) -> int:
         """Remove the keys that are present; returns how many were."""
-        slots = self._find_slots(np.asarray(keys, dtype=np.int64))
+        slots = self._find_slots(_valid(keys))
         slots = np.unique(slots[slots >= 0])
         self.keys[slots] = REMOVED
         self.size -= len(slots)
@@ -135,7 +159,7 @@ class IdIndex:
 
     def set_values(self, keys: np.ndarray, values: np.ndarray) -> None:
         """Change the values of present keys (used when rows are compacted)."""
-        slots = self._find_slots(np.asarray(keys, dtype=np.int64))
+        slots = self._find_slots(_valid(keys))
         if np.any(slots < 0):
             raise KeyError("set_values on absent keys")
         self.values[slots] = np.asarray(values, dtype=np.int32)

@@ -1,23 +1,55 @@
-"""A query result: light-post columns, newest first, plus the serialized response when known."""
+"""A query result: light posts newest first, as the serialized response plus the post ids.
+
+The response bytes are what the service sends; the per-field columns are only for in-process
+callers and tests, so a result made by a query decodes them from those bytes when first asked
+instead of gathering eight columns per request.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
+from protos import thunder_pb2
+from thunder.post_table import HAS_VIDEO, INT_COLUMNS, IS_REPLY, IS_RETWEET
 
-@dataclass(frozen=True)
+
 class LightPosts:
     """Copied out of the store under its lock, so it stays valid while ingest goes on."""
 
-    columns: dict[str, np.ndarray]
-    flags: np.ndarray
-    wire: bytes | None = None  # the serialized GetInNetworkPostsResponse of exactly these posts
+    def __init__(self, columns: dict[str, np.ndarray], flags: np.ndarray, wire: bytes | None = None) -> None:
+        self._columns: dict[str, np.ndarray] | None = columns
+        self._flags: np.ndarray | None = flags
+        self._post_ids = columns["post_id"]
+        self.wire = wire  # the serialized GetInNetworkPostsResponse of exactly these posts
+
+    @classmethod
+    def encoded(cls, wire: bytes, post_ids: np.ndarray) -> LightPosts:
+        """A result known by its response bytes and post ids (columns decoded on demand)."""
+        posts = cls.__new__(cls)
+        posts._columns, posts._flags, posts._post_ids, posts.wire = None, None, post_ids, wire
+        return posts
 
     def __len__(self) -> int:
-        return len(self.flags)
+        return len(self._post_ids)
 
     @property
     def post_ids(self) -> list[int]:
-        return self.columns["post_id"].tolist()
+        return self._post_ids.tolist()
+
+    @property
+    def columns(self) -> dict[str, np.ndarray]:
+        if self._columns is None:
+            self._decode()
+        return self._columns  # type: ignore[return-value]
+
+    @property
+    def flags(self) -> np.ndarray:
+        if self._flags is None:
+            self._decode()
+        return self._flags  # type: ignore[return-value]
+
+    def _decode(self) -> None:
+        posts = thunder_pb2.GetInNetworkPostsResponse.FromString(self.wire or b"").posts
+        self._columns = {name: np.array([getattr(p, name) for p in posts], dtype=np.int64) for name in INT_COLUMNS}
+        self._flags = np.array([p.is_retweet * IS_RETWEET | p.is_reply * IS_REPLY | p.has_video * HAS_VIDEO
+                                for p in posts], dtype=np.uint8)

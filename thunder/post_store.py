@@ -1,8 +1,8 @@
 """Thunder's in-memory post store with X's insert, delete, cap and retention rules (reference §3.2-3.3).
 
 Layout: a columnar :class:`PostTable` of light posts, an :class:`IdIndex` post id -> row, a dense
-author index, and three :class:`PostingLists` (originals; secondary = replies and reposts;
-video-eligible). Deletes leave tombstones (post id -> deleted_at) so a create that arrives after
+author index, and the posting lists: three per author (originals; secondary = replies and
+reposts; video-eligible) in one :class:`PostingLists`, list ``3 * author + kind``. Deletes leave tombstones (post id -> deleted_at) so a create that arrives after
 its delete is not served; tombstones age out with the retention window.
 
 All mutations and reads hold one lock: the ingest thread writes batches, gRPC handlers read.
@@ -28,6 +28,12 @@ from thunder.post_table import HAS_VIDEO, IS_REPLY, IS_RETWEET, PostTable
 from thunder.posting_lists import PostingLists
 
 LIST_NAMES = ("original", "secondary", "video")
+KIND = {name: kind for kind, name in enumerate(LIST_NAMES)}
+
+
+def list_ids(authors: np.ndarray, kinds: np.ndarray | int) -> np.ndarray:
+    """Posting list index of each (dense author, kind)."""
+    return authors * len(LIST_NAMES) + kinds
 
 
 @dataclass(frozen=True)
@@ -62,7 +68,7 @@ class PostStore:
         self.authors = IdIndex()  # author id -> dense author index
         self.author_ids = np.zeros(1024, dtype=np.int64)  # dense index -> author id
         self.n_authors = 0
-        self.lists = {name: PostingLists() for name in LIST_NAMES}
+        self.lists = PostingLists()
         self.tombstones: dict[int, int] = {}
         self.foreign = ParentDirectory()  # sharded mode: other shards' posts, for parent lookups
         self.trim_iteration = 0
@@ -72,12 +78,15 @@ class PostStore:
         return self.table.alive
 
     def list_sizes(self) -> dict[str, int]:
-        return {name: lst.live for name, lst in self.lists.items()}
+        """Entries per list kind (a pass over every list: for metrics and tests)."""
+        n = self.n_authors * len(LIST_NAMES)
+        per_kind = np.bincount(np.arange(n) % len(LIST_NAMES), weights=self.lists.length[:n], minlength=len(LIST_NAMES))
+        return {name: int(per_kind[KIND[name]]) for name in LIST_NAMES}
 
     def nbytes(self) -> int:
         """Bytes held by the numpy structures (the tombstone dict is counted at ~100 B/entry)."""
         return (self.table.nbytes + self.encoded.nbytes + self.index.nbytes + self.authors.nbytes + self.author_ids.nbytes
-                + sum(lst.nbytes for lst in self.lists.values()) + 100 * len(self.tombstones) + self.foreign.nbytes)
+                + self.lists.nbytes + 100 * len(self.tombstones) + self.foreign.nbytes)
 
     def _now(self) -> int:
         return int(self.clock())
@@ -152,30 +161,32 @@ class PostStore:
                 self.author_ids = grown
             self.author_ids[start : start + len(new)] = new
             self.n_authors += len(new)
-            for lst in self.lists.values():
-                lst.ensure_authors(self.n_authors)
+            self.lists.ensure_lists(self.n_authors * len(LIST_NAMES))
             dense = self.authors.get(author_ids)
         return dense
 
     def _append_to_lists(self, rows: np.ndarray, authors: np.ndarray, flags: np.ndarray, created: np.ndarray) -> None:
         is_reply = (flags & IS_REPLY) != 0
         is_retweet = (flags & IS_RETWEET) != 0
-        original = ~is_reply & ~is_retweet
+        secondary = is_reply | is_retweet
         # X: video-eligible = has video, or a repost of a stored non-reply video post; never a reply.
         # Every non-reply repost is listed here and its source is checked at query time
         # (thunder.retrieval): at insert time the answer would depend on which partition the
         # consumer happened to read first, so replicas, shards and restarts could disagree.
-        video = ~is_reply & (((flags & HAS_VIDEO) != 0) | is_retweet)
-        for name, mask in (("original", original), ("secondary", ~original), ("video", video)):
-            lst = self.lists[name]
-            lst.append(authors[mask], rows[mask], created[mask])
-            touched = authors[mask]
-            over = touched[lst.length[touched] > self.max_list_size]
-            if len(over):
-                over = sorted_unique(over)
-                popped = lst.pop_oldest(over, lst.length[over].astype(np.int64) - self.max_list_size)
-                if name != "video":
-                    self._remove_rows(popped)
+        video = np.flatnonzero(~is_reply & (((flags & HAS_VIDEO) != 0) | is_retweet))
+        ids = np.concatenate([list_ids(authors, secondary.astype(np.int64)), list_ids(authors[video], KIND["video"])])
+        self.lists.append(ids, np.concatenate([rows, rows[video]]), np.concatenate([created, created[video]]))
+        over = ids[self.lists.length[ids] > self.max_list_size]
+        if len(over):
+            over = sorted_unique(over)
+            self._pop_oldest(over, self.lists.length[over].astype(np.int64) - self.max_list_size)
+
+    def _pop_oldest(self, lists: np.ndarray, counts: np.ndarray) -> None:
+        """Pop entries; a post leaves the store with its original or secondary entry (the video
+        list only indexes posts that are also in one of those)."""
+        video = lists % len(LIST_NAMES) == KIND["video"]
+        self.lists.pop_oldest(lists[video], counts[video])
+        self._remove_rows(self.lists.pop_oldest(lists[~video], counts[~video]))
 
     def _remove_rows(self, rows: np.ndarray) -> None:
         live = self.table.kill(rows)
@@ -212,17 +223,14 @@ class PostStore:
             dense = np.flatnonzero(self.author_ids[: self.n_authors] % self.trim_fraction == shard)
             alive_before = self.table.alive
             created = self.table["created_at"]
-            for name, lst in self.lists.items():
-                rows, group = lst.all_entries(dense)
-                length = lst.length[dense].astype(np.int64)
-                expired = created[rows] < cutoff
-                within = np.arange(len(rows)) - np.repeat(np.cumsum(length) - length, length)
-                first_kept = length.copy()
-                np.minimum.at(first_kept, group[~expired], within[~expired])
-                counts = np.maximum(first_kept, length - self.max_list_size)
-                popped = lst.pop_oldest(dense, counts)
-                if name != "video":
-                    self._remove_rows(popped)
+            lists = list_ids(dense[:, None], np.arange(len(LIST_NAMES))).ravel()
+            rows, group = self.lists.all_entries(lists)
+            length = self.lists.length[lists].astype(np.int64)
+            expired = created[rows] < cutoff
+            within = np.arange(len(rows)) - np.repeat(np.cumsum(length) - length, length)
+            first_kept = length.copy()
+            np.minimum.at(first_kept, group[~expired], within[~expired])
+            self._pop_oldest(lists, np.maximum(first_kept, length - self.max_list_size))
             if shard == 0:
                 self.foreign.expire(cutoff)
             for pid in [p for p, at in self.tombstones.items() if at < cutoff]:
@@ -247,16 +255,15 @@ class PostStore:
             index = IdIndex(max(1024, 2 * len(live)))
             index.insert(self.table["post_id"][: len(live)], np.arange(len(live)))
             self.index = index
-            every_author = np.arange(self.n_authors)
-            for name, old in list(self.lists.items()):
-                rows, group = old.all_entries(every_author)
-                bounds = old.all_bounds(every_author)
-                new_rows = remap[rows]
-                keep = new_rows >= 0
-                fresh = PostingLists(max(1024, int(keep.sum()) * 2))
-                fresh.ensure_authors(self.n_authors)
-                fresh.append(every_author[group[keep]], new_rows[keep], bounds[keep])
-                self.lists[name] = fresh
+            every_list = np.arange(self.n_authors * len(LIST_NAMES))
+            rows, group = self.lists.all_entries(every_list)
+            bounds = self.lists.all_bounds(every_list)
+            new_rows = remap[rows]
+            keep = new_rows >= 0
+            fresh = PostingLists(max(1024, int(keep.sum()) * 2))
+            fresh.ensure_lists(len(every_list))
+            fresh.append(group[keep], new_rows[keep], bounds[keep])
+            self.lists = fresh
 
     # -- reads ----------------------------------------------------------------------------------
     def dense_authors(self, author_ids: np.ndarray) -> np.ndarray:
@@ -270,12 +277,12 @@ class PostStore:
 
     def parents(self, post_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(found, flags, in_reply_to_post_id) of each id, from this shard's posts or the
-        foreign directory (X's reply rule and repost video rule look at the parent post)."""
+        foreign directory (X's reply rule and repost video rule look at the parent post).
+        flags and in_reply_to_post_id are meaningless where not found."""
         rows = self.index.get(post_ids)
         found = rows >= 0
-        safe = np.maximum(rows, 0)
-        flags = np.where(found, self.table.flags[safe], 0).astype(np.uint8)
-        in_reply_to = np.where(found, self.table["in_reply_to_post_id"][safe], 0)
+        flags = self.table.flags[rows]
+        in_reply_to = self.table["in_reply_to_post_id"][rows]
         if len(self.foreign) and not found.all():
             missing = np.flatnonzero(~found)
             f_found, f_flags, f_reply = self.foreign.lookup(np.asarray(post_ids)[missing])

@@ -25,7 +25,6 @@ IS_RETWEET = np.uint8(1)
 IS_REPLY = np.uint8(2)
 HAS_VIDEO = np.uint8(4)
 ALIVE = np.uint8(8)
-EXCLUDED = np.uint8(16)  # set only while a query runs (under the store lock): "the viewer excluded it"
 
 
 class PostTable:

@@ -9,11 +9,11 @@ Doing exactly that for 1,000 followees touches ~100k list entries, yet only the 
 can reach the answer. So the query works backwards from the answer:
 
 1. *Guess a time* ``since`` that the newest ``max_results`` kept posts will not reach past
-   (:func:`estimate_since`, from each author's posting rate over its newest capped entries).
-2. *First pass*: per author, only the entries whose time bound is at least ``since`` (one
-   ``searchsorted`` on the lists' time keys, see :mod:`thunder.posting_lists`), at most 1.5x the
-   cap; every rule is applied to exactly these entries, so the kept posts and their per-author
-   ranks are X's.
+   (:func:`estimate_since`, from each list's posting rate over its newest capped entries).
+2. *First pass*: per list, only the newest entries whose time bound can be at least ``since``
+   (read off the probe bounds in the list's meta record, see :mod:`thunder.posting_lists`), at
+   most 1.5x the cap; every rule is applied to exactly these entries, so the kept posts and
+   their per-author ranks are X's.
 3. *Completion*: with ``floor`` = created_at of the ``max_results``-th newest candidate, an
    author can still contribute only if it kept fewer than its cap and its next older entry can
    be at least ``floor`` new. Those few authors are rescanned from their newest entry down to
@@ -31,8 +31,8 @@ import numpy as np
 from thunder import constants as c
 from thunder.array_ops import sorted_unique
 from thunder.light_posts import LightPosts
-from thunder.post_store import PostStore
-from thunder.post_table import ALIVE, EXCLUDED, HAS_VIDEO, INT_COLUMNS, IS_REPLY, IS_RETWEET
+from thunder.post_store import KIND, PostStore, list_ids
+from thunder.post_table import ALIVE, HAS_VIDEO, IS_REPLY, IS_RETWEET
 from thunder.posting_lists import NO_TIME, PostingLists, Segments
 
 _BLOCKED = np.array(sorted(c.BLOCKED_AUTHOR_IDS), dtype=np.int64)
@@ -40,6 +40,7 @@ _BLOCKED = np.array(sorted(c.BLOCKED_AUTHOR_IDS), dtype=np.int64)
 # short first pass costs a second one for many authors while a long one only costs a bigger gather
 _FIRST_PASS_MARGIN = 1.3
 _FIRST_WINDOW = 1.5  # first-pass window per author, relative to the author's cap
+_NEWTON_STEPS, _NEWTON_CLOSE = 6, 0.98  # estimate_since: at most this many steps, stop this close
 
 
 @dataclass(frozen=True)
@@ -67,24 +68,32 @@ class InNetworkQuery:
 
 @dataclass(frozen=True)
 class ListRule:
-    """Which posting list a request reads and how many posts per author it keeps."""
+    """Which posting lists a request reads and how many posts per author it keeps from each."""
 
-    name: str
-    cap: int
+    kinds: list[int]  # list kinds (thunder.post_store.KIND), in the order groups use them
+    caps: np.ndarray
+    first_windows: np.ndarray  # entries per list the first pass may look at
+
+    @staticmethod
+    def of(*rules: tuple[str, int]) -> ListRule:
+        caps = np.array([cap for _, cap in rules])
+        return ListRule([KIND[name] for name, _ in rules], caps, (caps * _FIRST_WINDOW).astype(np.int64))
 
 
-_VIDEO_RULES = (ListRule("video", c.MAX_VIDEO_POSTS_PER_AUTHOR),)
-_POST_RULES = (ListRule("original", c.MAX_ORIGINAL_POSTS_PER_AUTHOR), ListRule("secondary", c.MAX_REPLY_POSTS_PER_AUTHOR))
+_VIDEO_RULE = ListRule.of(("video", c.MAX_VIDEO_POSTS_PER_AUTHOR))
+_POST_RULE = ListRule.of(("original", c.MAX_ORIGINAL_POSTS_PER_AUTHOR), ("secondary", c.MAX_REPLY_POSTS_PER_AUTHOR))
 
 
 @dataclass
 class Kept:
-    """One pass: kept rows (newest first per group), their group, and per group how many
-    entries were looked at and how many kept. Group ``i * n + j`` is list ``i``, author ``j``."""
+    """One pass: kept rows (newest first per group) with their post ids, created_at and group,
+    and how many each group kept. Group ``j * len(authors) + i`` is followee ``i``'s list of
+    the rule's ``j``-th kind."""
 
     rows: np.ndarray
+    post_ids: np.ndarray
+    created: np.ndarray
     group: np.ndarray
-    window: np.ndarray
     kept: np.ndarray
 
 
@@ -98,19 +107,23 @@ def rank_in_group(group: np.ndarray, n_groups: int) -> np.ndarray:
 def estimate_since(now: int, depth: np.ndarray, bound: np.ndarray, target: float) -> int:
     """A time after which about ``target`` posts are expected, NO_TIME when that is everything.
 
-    Each (author, list) is modelled as posting its newest ``depth`` entries (at most its cap)
-    evenly since ``bound``: it contributes ``depth * min(s / span, 1)`` posts in the last ``s``
-    seconds. The sum is piecewise linear in ``s``; solve it at the span breakpoints."""
+    Each list is modelled as posting its newest ``depth`` entries evenly since ``bound``: it
+    contributes ``depth * min(s / span, 1)`` posts in the last ``s`` seconds. The sum f(s) is
+    concave and piecewise linear, so Newton's method started at ``target / total rate`` (where
+    f <= target) climbs monotonically to the root; two or three steps get within 2 %, a fifth
+    of the cost of sorting the lists by span to solve it exactly."""
     if depth.sum() <= target:
         return NO_TIME
     span = np.maximum(now - bound, 1).astype(np.float64)
-    order = np.argsort(span)
-    depth, span = depth[order].astype(np.float64), span[order]
     rate = depth / span
-    below = np.cumsum(depth)  # posts of the authors whose whole span fits in s
-    still = rate.sum() - np.cumsum(rate)  # rate of the others
-    j = int(np.searchsorted(below + span * still, target))
-    s = target / rate.sum() if j == 0 else (target - below[j - 1]) / still[j - 1]
+    s = target / rate.sum()
+    for _ in range(_NEWTON_STEPS):
+        longer = span > s
+        slope = rate @ longer  # df/ds: the lists whose span is longer than s
+        posts = s * slope + depth @ ~longer
+        if posts >= _NEWTON_CLOSE * target or slope <= 0:
+            break
+        s += (target - posts) / slope
     return int(now - np.ceil(s))
 
 
@@ -123,142 +136,134 @@ class InNetworkRetriever:
     def query(self, q: InNetworkQuery) -> LightPosts:
         store = self.store
         with store.lock:
-            table = store.table
-            flags = table.flags
-            excluded_rows = store.rows_of(q.exclude_ids)
-            excluded_rows = excluded_rows[excluded_rows >= 0]
-            # marked in the row flags for the duration of the query (under the store lock): the
-            # pass then reads "served and not excluded" from one gather
-            flags[excluded_rows] |= EXCLUDED
-            try:
-                authors = store.dense_authors(q.following_ids)
-                rows = self._candidates(q, authors, len(excluded_rows))
-            finally:
-                flags[excluded_rows] &= ~EXCLUDED
-            rows = self._newest(rows, q.max_results)
-            return LightPosts({name: table[name][rows] for name in INT_COLUMNS}, flags[rows],
-                              store.encoded.gather(rows))
+            kept, floor = self._candidates(q, store.dense_authors(q.following_ids))
+            newest = _newest(kept.created, kept.post_ids, q.max_results, floor)
+            return LightPosts.encoded(store.encoded.gather(kept.rows[newest]), kept.post_ids[newest])
 
-    def _newest(self, rows: np.ndarray, max_results: int) -> np.ndarray:
-        """The ``max_results`` newest rows by (created_at, post_id), newest first."""
-        table = self.store.table
-        created = table["created_at"][rows]
-        if len(rows) > max_results:
-            threshold = np.partition(created, len(rows) - max_results)[len(rows) - max_results]
-            newest = created >= threshold
-            rows, created = rows[newest], created[newest]
-        return rows[np.lexsort((table["post_id"][rows], created))[::-1][:max_results]]
-
-    def _candidates(self, q: InNetworkQuery, authors: np.ndarray, n_excluded: int) -> np.ndarray:
-        """Every kept row that can be among the newest ``max_results`` (a superset of them)."""
-        rules = _VIDEO_RULES if q.is_video_request else _POST_RULES
-        lists = [self.store.lists[rule.name] for rule in rules]
-        segs = [lst.segments(authors) for lst in lists]
-        firsts = [int(rule.cap * _FIRST_WINDOW) for rule in rules]
-        depth = [np.minimum(seg.length, rule.cap) for seg, rule in zip(segs, rules, strict=True)]
-        bound = [lst.bound_at(seg, d) for lst, seg, d in zip(lists, segs, depth, strict=True)]
-        since = estimate_since(self.store._now(), np.concatenate(depth), np.concatenate(bound),
-                               _FIRST_PASS_MARGIN * q.max_results)
+    def _candidates(self, q: InNetworkQuery, authors: np.ndarray) -> tuple[Kept, int | None]:
+        """Every kept row that can be among the newest ``max_results`` (a superset of them),
+        and the created_at of the ``max_results``-th newest of them when already known."""
+        lists = self.store.lists
+        rule = _VIDEO_RULE if q.is_video_request else _POST_RULE
+        ids = np.concatenate([list_ids(authors, kind) for kind in rule.kinds])
+        cap = np.repeat(rule.caps, len(authors))
+        seg = lists.segments(ids)
+        most = np.repeat(rule.first_windows, len(authors))
+        since = estimate_since(self.store._now(), *lists.probed_depth(seg, cap), _FIRST_PASS_MARGIN * q.max_results)
         if since == NO_TIME:
-            windows = [np.minimum(seg.length, most) for seg, most in zip(segs, firsts, strict=True)]
+            window, proven = np.minimum(seg.length, most), seg.length <= most
         else:
-            windows = [lst.window_from_probe(seg, lst.probe_keys(seg, most), since, most)
-                       for lst, seg, most in zip(lists, segs, firsts, strict=True)]
-        first = self._pass(q, rules, lists, segs, windows, scan_limited=False)
-        floor = self._floor(first.rows, q.max_results)
-        n = len(authors)
-        redo = np.zeros(len(rules) * n, dtype=bool)
-        todo_segs, todo_windows, todo_rules, todo_lists = [], [], [], []
-        for i, (lst, rule, seg) in enumerate(zip(lists, rules, segs, strict=True)):
-            window = windows[i]
-            beyond = lst.bound_beyond(seg, window)
-            short = np.flatnonzero((first.kept[i * n:(i + 1) * n] < rule.cap) & (beyond != NO_TIME) & (beyond >= floor))
-            if len(short) == 0:
-                continue
-            redo[i * n + short] = True
-            sub = lst.segments(authors[short])
-            span = sub.length if floor == NO_TIME else lst.count_since_in(sub, floor)
-            todo_segs.append(sub)
-            todo_windows.append(np.minimum(span, c.MAX_TINY_POSTS_PER_USER_SCAN + n_excluded))
-            todo_rules.append(rule)
-            todo_lists.append(lst)
-        if not todo_segs:
-            return first.rows
-        again = self._pass(q, todo_rules, todo_lists, todo_segs, todo_windows, scan_limited=True)
-        return np.concatenate([first.rows[~redo[first.group]], again.rows])
+            window, proven = lists.window_since(seg, since, most)
+        first = self._pass(q, seg, window, cap, scan_limited=False)
+        floor = NO_TIME if len(first.created) < q.max_results else _nth_newest(first.created, q.max_results)
+        # lists that kept fewer than their cap and may hold older entries at least ``floor`` new
+        # (not those whose older entries the probes proved older than ``since <= floor``)
+        maybe = (first.kept < cap) & (window < seg.length)
+        if floor >= since:
+            maybe &= ~proven
+        short = np.flatnonzero(maybe)
+        if len(short):
+            short = short[lists.bound_beyond(seg.subset(short), window[short]) >= floor]
+        if len(short) == 0:
+            return first, floor
+        sub = seg.subset(short)
+        span = sub.length if floor == NO_TIME else lists.count_since_in(sub, floor)
+        # X's scan limit counts the entries it looked at, and excluded ones are skipped unlooked
+        scan = c.MAX_TINY_POSTS_PER_USER_SCAN + len(q.exclude_ids)
+        again = self._pass(q, sub, np.minimum(span, scan), cap[short], scan_limited=True)
+        redo = np.zeros(len(ids), dtype=bool)
+        redo[short] = True
+        stay = np.flatnonzero(~redo[first.group])
+        return Kept(np.concatenate([first.rows[stay], again.rows]), np.concatenate([first.post_ids[stay], again.post_ids]),
+                    np.concatenate([first.created[stay], again.created]), np.zeros(0, dtype=np.int64),
+                    np.zeros(0, dtype=np.int64)), None
 
-    def _floor(self, rows: np.ndarray, max_results: int) -> int:
-        """created_at of the ``max_results``-th newest candidate, NO_TIME when there are fewer."""
-        if len(rows) < max_results:
-            return NO_TIME
-        created = self.store.table["created_at"][rows]
-        return int(np.partition(created, len(created) - max_results)[len(created) - max_results])
-
-    def _pass(self, q: InNetworkQuery, rules: Sequence[ListRule], lists: Sequence[PostingLists],
-              segs: Sequence[Segments], windows: Sequence[np.ndarray], scan_limited: bool) -> Kept:
-        """X's per-author loop over each author's newest ``window`` entries of each list, all
-        lists at once (the rules need no list name: only secondary entries are replies, only
-        secondary and video entries are reposts)."""
+    def _pass(self, q: InNetworkQuery, seg: Segments, window: np.ndarray, cap: np.ndarray, scan_limited: bool) -> Kept:
+        """X's per-author loop over each list's newest ``window`` entries, all lists at once
+        (the rules need no list kind: only secondary entries are replies, only secondary and
+        video entries are reposts)."""
         table = self.store.table
-        window = np.concatenate(windows)
-        rows = np.concatenate([lst.newest_in(seg, w) for lst, seg, w in zip(lists, segs, windows, strict=True)])
+        rows = self.store.lists.newest_in(seg, window)
         n_groups = len(window)
         group = np.repeat(np.arange(n_groups), window)
-        caps = np.repeat([rule.cap for rule in rules], [len(w) for w in windows])
         flags = table.flags[rows]
+        post_ids = table["post_id"][rows]
+        served = (flags & ALIVE) != 0
+        if len(q.exclude_ids):
+            excluded = _is_in(post_ids, q.exclude_ids)
+            if scan_limited:  # excluded entries do not count towards the scan limit
+                looked = np.flatnonzero(~excluded)
+                rows, group, flags, post_ids, served = rows[looked], group[looked], flags[looked], post_ids[looked], served[looked]
+            else:
+                served &= ~excluded
         if scan_limited:
-            looked = (flags & EXCLUDED) == 0
-            rows, group, flags = rows[looked], group[looked], flags[looked]
-            keep = rank_in_group(group, n_groups) < c.MAX_TINY_POSTS_PER_USER_SCAN
-            keep &= (flags & ALIVE) != 0
-        else:  # windows are far below the scan limit
-            keep = (flags & (ALIVE | EXCLUDED)) == ALIVE
-        reposts = (flags & IS_RETWEET) != 0
-        if reposts.any():
-            keep &= ~(reposts & (table["source_user_id"][rows] == q.user_id))
-        keep &= self._reply_rule(q, rows, flags)
-        if q.is_video_request:
-            keep &= self._repost_has_video(rows, flags)
-        rows, group = rows[keep], group[keep]
-        top = rank_in_group(group, n_groups) < caps[group]
-        rows, group = rows[top], group[top]
-        return Kept(rows, group, window, np.bincount(group, minlength=n_groups))
+            served &= rank_in_group(group, n_groups) < c.MAX_TINY_POSTS_PER_USER_SCAN
+        special = np.flatnonzero(served & ((flags & (IS_RETWEET | IS_REPLY)) != 0))
+        if len(special):
+            served[special] = self._post_rules(q, rows[special], flags[special])
+        keep = np.flatnonzero(served)
+        group_kept = group[keep]
+        counts = np.bincount(group_kept, minlength=n_groups)
+        top = keep[np.arange(len(keep)) - (np.cumsum(counts) - counts)[group_kept] < cap[group_kept]]
+        rows = rows[top]
+        return Kept(rows, post_ids[top], table["created_at"][rows], group[top], np.minimum(counts, cap))
 
-    def _repost_has_video(self, rows: np.ndarray, flags: np.ndarray) -> np.ndarray:
-        """A repost is video-eligible when its source is stored, is not a reply and has video."""
-        ok = np.ones(len(rows), dtype=bool)
-        reposts = np.flatnonzero(((flags & IS_RETWEET) != 0) & ((flags & HAS_VIDEO) == 0))
-        if len(reposts):
-            found, src_flags, _ = self.store.parents(self.store.table["source_post_id"][rows[reposts]])
-            ok[reposts] = found & ((src_flags & HAS_VIDEO) != 0) & ((src_flags & IS_REPLY) == 0)
+    def _post_rules(self, q: InNetworkQuery, rows: np.ndarray, flags: np.ndarray) -> np.ndarray:
+        """The rules for reposts and replies (a few hundred of a query's candidates): drop
+        reposts of the viewer's own posts, X's reply rule, and for video requests the repost
+        source rule."""
+        reposts = (flags & IS_RETWEET) != 0
+        ok = ~(reposts & (self.store.table["source_user_id"][rows] == q.user_id))
+        replies = np.flatnonzero((flags & IS_REPLY) != 0)
+        if len(replies):
+            ok[replies] &= self._reply_rule(q, rows[replies])
+        if q.is_video_request:
+            sourced = np.flatnonzero(reposts & ((flags & HAS_VIDEO) == 0))
+            if len(sourced):
+                ok[sourced] &= self._source_has_video(rows[sourced])
         return ok
 
-    def _reply_rule(self, q: InNetworkQuery, rows: np.ndarray, flags: np.ndarray) -> np.ndarray:
-        """Keep non-replies; keep a reply to a stored original; keep a reply to a direct reply of
-        the conversation root only when the replied-to user is followed; drop the rest."""
+    def _source_has_video(self, rows: np.ndarray) -> np.ndarray:
+        """A repost without its own video is video-eligible when its source is stored, is not a
+        reply and has video."""
+        found, src_flags, _ = self.store.parents(self.store.table["source_post_id"][rows])
+        return found & ((src_flags & HAS_VIDEO) != 0) & ((src_flags & IS_REPLY) == 0)
+
+    def _reply_rule(self, q: InNetworkQuery, rows: np.ndarray) -> np.ndarray:
+        """Keep a reply to a stored original; keep a reply to a direct reply of the conversation
+        root only when the replied-to user is followed; drop the rest."""
         table = self.store.table
-        ok = np.ones(len(rows), dtype=bool)
-        replies = np.flatnonzero((flags & IS_REPLY) != 0)
-        if len(replies) == 0:
-            return ok
-        r = rows[replies]
-        found, parent_flags, parent_reply_to = self.store.parents(table["in_reply_to_post_id"][r])
+        found, parent_flags, parent_reply_to = self.store.parents(table["in_reply_to_post_id"][rows])
         parent_original = found & ((parent_flags & (IS_REPLY | IS_RETWEET)) == 0)
         reply_to_root_reply = (
             found
             & (parent_reply_to != 0)
-            & (parent_reply_to == table["conversation_id"][r])
-            & _is_followed(table["in_reply_to_user_id"][r], q.following_ids)
+            & (parent_reply_to == table["conversation_id"][rows])
+            & _is_in(table["in_reply_to_user_id"][rows], q.following_ids)
         )
-        ok[replies] = parent_original | reply_to_root_reply
-        return ok
+        return parent_original | reply_to_root_reply
 
 
-def _is_followed(user_ids: np.ndarray, following_sorted: np.ndarray) -> np.ndarray:
-    if len(following_sorted) == 0:
-        return np.zeros(len(user_ids), dtype=bool)
-    at = np.minimum(np.searchsorted(following_sorted, user_ids), len(following_sorted) - 1)
-    return following_sorted[at] == user_ids
+def _nth_newest(created: np.ndarray, n: int) -> int:
+    """The ``n``-th largest value (1 <= n <= len)."""
+    return int(np.partition(created, len(created) - n)[len(created) - n])
+
+
+def _newest(created: np.ndarray, post_ids: np.ndarray, max_results: int, nth: int | None = None) -> np.ndarray:
+    """Indexes of the ``max_results`` newest posts by (created_at, post_id), newest first
+    (``nth``: the ``max_results``-th largest created_at, when known)."""
+    if len(created) <= max_results:
+        return np.lexsort((post_ids, created))[::-1]
+    at_least = np.flatnonzero(created >= (_nth_newest(created, max_results) if nth is None else nth))
+    return at_least[np.lexsort((post_ids[at_least], created[at_least]))[::-1][:max_results]]
+
+
+def _is_in(values: np.ndarray, sorted_unique_ids: np.ndarray) -> np.ndarray:
+    """``np.isin`` for a sorted, distinct right-hand side, in four numpy calls."""
+    if len(sorted_unique_ids) == 0:
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_unique_ids, values), len(sorted_unique_ids) - 1)
+    return sorted_unique_ids[at] == values
 
 
 __all__ = ["InNetworkQuery", "InNetworkRetriever", "PostingLists", "estimate_since", "rank_in_group"]

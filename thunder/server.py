@@ -81,7 +81,7 @@ class ThunderServer:
 
 def _export_metrics(instance: str, store: PostStore, consumer: EventConsumer) -> None:
     for name in LIST_NAMES:
-        metrics.POSTS_STORED.labels(instance, name).set_function(lambda n=name: store.lists[n].live)
+        metrics.POSTS_STORED.labels(instance, name).set_function(lambda n=name: store.list_sizes()[n])
     metrics.POSTS_IN_STORE.labels(instance).set_function(lambda: len(store))
     metrics.TOMBSTONES.labels(instance).set_function(lambda: len(store.tombstones))
     metrics.MALFORMED.labels(instance).set_function(lambda: consumer.malformed)

@@ -38,3 +38,30 @@ def test_colliding_keys_in_one_batch_all_land() -> None:
 def test_rejects_non_positive_keys() -> None:
     with pytest.raises(ValueError, match="positive"):
         IdIndex().insert(np.array([0]), np.array([1]))
+
+
+def _keys_with_home(index: IdIndex, home: int, count: int, rng: np.random.Generator) -> np.ndarray:
+    out: list[int] = []
+    while len(out) < count:
+        candidates = rng.integers(1, 2**62, 200_000)
+        out += candidates[index._home(candidates) == home].tolist()
+    return np.array(out[:count])
+
+
+def test_long_chains_run_past_the_window_and_wrap_around() -> None:
+    rng = np.random.default_rng(11)
+    index = IdIndex(1024)
+    last = index._homes - 1
+    # 40 keys share the last home slot: their chain fills the extra slots and wraps to slot 0,
+    # where keys homed at 0-3 then find their own chains already occupied
+    crowd = _keys_with_home(index, last, 40, rng)
+    early = np.concatenate([_keys_with_home(index, h, 3, rng) for h in range(4)])
+    index.insert(crowd, np.arange(40))
+    index.insert(early, np.arange(100, 100 + len(early)))
+    absent = _keys_with_home(index, last, 60, rng)[40:]
+    assert index.get(crowd).tolist() == list(range(40))
+    assert index.get(early).tolist() == list(range(100, 100 + len(early)))
+    assert (index.get(absent) == -1).all()
+    assert index.remove(crowd[::2]) == 20
+    assert index.get(crowd).tolist() == [-1 if i % 2 == 0 else i for i in range(40)]
+    assert index.get(early).tolist() == list(range(100, 100 + len(early)))

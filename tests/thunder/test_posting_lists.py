@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from thunder.posting_lists import NO_TIME, PostingLists
+from thunder.posting_lists import NO_TIME, PROBE_DEPTHS, PostingLists
 
 
 def test_append_pop_and_newest_match_python_lists() -> None:
     rng = np.random.default_rng(3)
     lists = PostingLists(arena_capacity=8)
-    lists.ensure_authors(50)
+    lists.ensure_lists(50)
     model: dict[int, list[int]] = {a: [] for a in range(50)}
     created: dict[int, int] = {}
     row = 0
@@ -56,11 +56,15 @@ def test_append_pop_and_newest_match_python_lists() -> None:
                 assert beyond[a] >= max(created[r] for r in newest_first[n:]) and beyond[a] < since
             else:
                 assert beyond[a] == NO_TIME
-        windows = lists.window_from_probe(seg, lists.probe_keys(seg, 9), since, 9)
-        for a in range(50):
-            newest_first = model[a][::-1]
-            w = int(windows[a])
-            assert w <= min(9, len(newest_first))
-            if w < min(9, len(newest_first)):
-                assert all(created[r] < since for r in newest_first[w:]), "window_since missed a newer entry"
-            assert w <= max(2 * int(counts[a]) - 1, 0), "at most twice the exact count"
+        for most in (9, 200):
+            windows, proven = lists.window_since(seg, since, most)
+            for a in range(50):
+                newest_first = model[a][::-1]
+                w = int(windows[a])
+                assert w <= min(most, len(newest_first))
+                if w < min(most, len(newest_first)):
+                    assert all(created[r] < since for r in newest_first[w:]), "window_since missed a newer entry"
+                if proven[a]:
+                    assert all(created[r] < since for r in newest_first[w:]), "proven, yet a newer entry is older"
+                if counts[a] < PROBE_DEPTHS[-1]:
+                    assert w <= max(2 * int(counts[a]) - 1, 0), "at most twice the exact count"

@@ -13,7 +13,7 @@ import pytest
 
 from thunder import constants as c
 from thunder.post_batch import PostBatch
-from thunder.post_store import PostStore
+from thunder.post_store import KIND, PostStore, list_ids
 from thunder.post_table import ALIVE, HAS_VIDEO, IS_REPLY, IS_RETWEET
 from thunder.retrieval import InNetworkQuery, InNetworkRetriever
 
@@ -39,7 +39,7 @@ def x_loop(store: PostStore, q: InNetworkQuery) -> list[int]:
         if len(dense) == 0:
             continue
         for name, cap in rules:
-            rows, _ = store.lists[name].all_entries(dense)
+            rows, _ = store.lists.all_entries(list_ids(dense, KIND[name]))
             kept = looked = 0
             for row in reversed(rows.tolist()):
                 if int(col["post_id"][row]) in excluded:
