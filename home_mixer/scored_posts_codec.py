@@ -4,12 +4,14 @@ Row-wise JSON of 750 ``PostCandidate`` dicts was ~1.5 MB and ~25-50 ms of ``json
 request, almost all of it in ``float.__repr__`` (~25 ranker probabilities per post plus the
 scores) and in repeating every field name 750 times. Here each field is one column: a column
 holding only floats (or None) travels as base64 float64 bytes (exact, NaN and inf included)
-with the positions of its Nones, one of only ints (or None) as int64 bytes the same way,
-every other column as a plain JSON list; the ranker
+with the positions of its Nones, one of only ints (or None) as int64 bytes the same way, a
+column holding one value of one type (most flags, and every explanation field of a feed that
+was not explained) as that value once, every other column as a plain JSON list; the ranker
 probabilities are one float64 matrix over the union of action names plus, per post, which
 names it has. Decoding gives back exactly what ``PostCandidate.from_dict(cache_form(p))``
 gave (weighted-score terms left out, containers as lists), and the previous row-wise form
-(a JSON list of dicts, written before this codec) is still read.
+(a JSON list of dicts, written before this codec) and version 2 (no constant columns) are still
+read.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ from home_mixer.models import (
     ScoreExplanation,
 )
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+READABLE_VERSIONS = (2, 3)
 _PLAIN_FIELDS = tuple(f for f in _CANDIDATE_FIELDS if f not in ("phoenix_scores", "explanation"))
 _EXPLANATION_COLUMNS = tuple(f for f in _EXPLANATION_FIELDS if f != "terms")
 
@@ -63,7 +66,7 @@ def decode(payload: bytes) -> list[PostCandidate]:
         raise CacheFormatError(f"scored-posts cache is not JSON: {exc}") from exc
     if isinstance(doc, list):
         return [PostCandidate.from_dict(d) for d in doc]
-    if not isinstance(doc, dict) or doc.get("v") != FORMAT_VERSION:
+    if not isinstance(doc, dict) or doc.get("v") not in READABLE_VERSIONS:
         version = doc.get("v") if isinstance(doc, dict) else None
         raise CacheFormatError(f"unknown scored-posts cache format: {type(doc).__name__}, v={version!r}")
     try:
@@ -98,6 +101,8 @@ _JSON_CONTAINERS = frozenset({list, tuple, dict, type(None)})
 def _encode_column(values: Iterable[Any], containers: bool) -> dict[str, Any]:
     column = list(values)
     kinds = set(map(type, column))
+    if len(kinds) == 1 and float not in kinds and column.count(column[0]) == len(column):
+        return {"const": column[0]}  # (floats are packed instead: 0.0 == -0.0 but must stay apart)
     if containers:  # lists / mappings: JSON writes them as they are (decoding makes new ones)
         if kinds <= _JSON_CONTAINERS:
             return {"json": column}
@@ -115,6 +120,11 @@ def _encode_column(values: Iterable[Any], containers: bool) -> dict[str, Any]:
 
 
 def _decode_column(column: dict[str, Any], n: int) -> list[Any]:
+    if "const" in column:
+        value = column["const"]
+        if isinstance(value, list | dict):  # every post its own container
+            return [type(value)(value) for _ in range(n)]
+        return [value] * n
     if "json" in column:
         values = column["json"]
     else:

@@ -51,7 +51,7 @@ def test_float_columns_are_packed_and_the_payload_is_smaller() -> None:
              for i in range(200)]
     payload = scored_posts_codec.encode(posts)
     doc = json.loads(payload)
-    assert "f64" in doc["fields"]["score"] and "i64" in doc["fields"]["tweet_id"] and "json" in doc["fields"]["text"]
+    assert "f64" in doc["fields"]["score"] and "i64" in doc["fields"]["tweet_id"] and "const" in doc["fields"]["text"]
     assert len(payload) < len(json.dumps([cache_form(p) for p in posts])) / 2
     assert scored_posts_codec.decode(payload) == posts
 
@@ -70,3 +70,21 @@ def test_truncated_columns_are_a_clear_error() -> None:
     del doc["phoenix_scores"]
     with pytest.raises(scored_posts_codec.CacheFormatError, match="malformed"):
         scored_posts_codec.decode(json.dumps(doc).encode())
+
+
+def test_constant_columns_are_written_once_and_version_2_is_still_read() -> None:
+    posts = [PostCandidate(i, 7, labels=["nsfw"], text="same", in_network=True, score=0.0 if i else -0.0,
+                           phoenix_scores={"favorite": 0.5}) for i in range(3)]
+    doc = json.loads(scored_posts_codec.encode(posts))
+    assert doc["fields"]["labels"] == {"const": ["nsfw"]} and doc["fields"]["text"] == {"const": "same"}
+    assert doc["explanation"]["note"] == {"const": ""} and "f64" in doc["fields"]["score"]  # floats keep -0.0
+    got = scored_posts_codec.decode(json.dumps(doc).encode())
+    assert got == posts and math.copysign(1.0, got[0].score) == -1.0
+    got[0].labels.append("x")  # containers are the post's own
+    assert got[1].labels == ["nsfw"]
+    for part in (doc["fields"], doc["explanation"]):  # the same posts as version 2 wrote them
+        for name, column in part.items():
+            if "const" in column:
+                part[name] = {"json": [column["const"]] * 3}
+    doc["v"] = 2
+    assert scored_posts_codec.decode(json.dumps(doc).encode()) == posts
