@@ -24,7 +24,7 @@ from thunder.encoded_posts import EncodedPosts
 from thunder.id_index import IdIndex
 from thunder.parent_directory import ParentDirectory
 from thunder.post_batch import PostBatch
-from thunder.post_table import HAS_VIDEO, IS_REPLY, IS_RETWEET, PostTable
+from thunder.post_table import ALIVE, HAS_VIDEO, IS_REPLY, IS_RETWEET, PostTable
 from thunder.posting_lists import PostingLists
 
 LIST_NAMES = ("original", "secondary", "video")
@@ -143,6 +143,9 @@ class PostStore:
         rows = self.table.append(cols, flags)
         self.encoded.append(cols, flags)
         self.index.insert(cols["post_id"], rows)
+        replies = np.flatnonzero(cols["in_reply_to_post_id"])
+        if len(replies):  # after the index insert, so parents in this same batch are found
+            self.table.parent_row[rows[replies]] = self.index.get(cols["in_reply_to_post_id"][replies])
         authors = self._author_indexes(cols["author_id"])
         self._append_to_lists(rows, authors, flags, cols["created_at"])
         return result
@@ -250,7 +253,7 @@ class PostStore:
             live = np.flatnonzero(self.table.is_alive(np.arange(self.table.n)))
             remap = np.full(self.table.n, -1, dtype=np.int64)
             remap[live] = np.arange(len(live))
-            self.table = self.table.take(live)
+            self.table = self.table.take(live, remap)
             self.encoded = self.encoded.take(live)
             index = IdIndex(max(1024, 2 * len(live)))
             index.insert(self.table["post_id"][: len(live)], np.arange(len(live)))
@@ -280,6 +283,24 @@ class PostStore:
         foreign directory (X's reply rule and repost video rule look at the parent post).
         flags and in_reply_to_post_id are meaningless where not found."""
         rows = self.index.get(post_ids)
+        return self._parent_rows(post_ids, rows)
+
+    def reply_parents(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`parents` of the replies at ``rows``, read through the table's parent-row hints
+        (only the replies whose hint is missing or dead are looked up, and their hints refreshed)."""
+        parent = self.table.parent_row[rows]
+        flags = self.table.flags[parent]  # (row -1 reads the last row: masked by found below)
+        found = (parent >= 0) & ((flags & ALIVE) != 0)
+        in_reply_to = self.table["in_reply_to_post_id"][parent]
+        stale = np.flatnonzero(~found)
+        if len(stale):
+            post_ids = self.table["in_reply_to_post_id"][rows[stale]]
+            looked_up = self.index.get(post_ids)
+            self.table.parent_row[rows[stale]] = looked_up
+            found[stale], flags[stale], in_reply_to[stale] = self._parent_rows(post_ids, looked_up)
+        return found, flags, in_reply_to
+
+    def _parent_rows(self, post_ids: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         found = rows >= 0
         flags = self.table.flags[rows]
         in_reply_to = self.table["in_reply_to_post_id"][rows]

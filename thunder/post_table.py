@@ -2,7 +2,12 @@
 
 Rows are appended and never reused until :meth:`PostTable.take` rebuilds the table from the
 live rows; a row removed by delete or trim is only flagged dead. 8 int64 columns + 1 flag byte
-= 65 bytes per row, versus ~500 bytes for a Python object per post.
++ a 4-byte parent row = 69 bytes per row, versus ~500 bytes for a Python object per post.
+
+``parent_row`` caches where a reply's parent (``in_reply_to_post_id``) was found, so X's reply
+rule reads the parent with two gathers instead of a hash lookup per query. It is only a hint:
+-1 (not found yet: the parent may arrive later) or a row that has died since (deleted, trimmed,
+maybe re-inserted under a new row) sends the query back to the id index, which refreshes it.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ class PostTable:
         self.alive = 0
         self.columns: dict[str, np.ndarray] = {name: np.zeros(capacity, dtype=np.int64) for name in INT_COLUMNS}
         self.flags = np.zeros(capacity, dtype=np.uint8)
+        self.parent_row = np.full(capacity, -1, dtype=np.int32)
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.columns[name]
@@ -45,7 +51,7 @@ class PostTable:
 
     @property
     def nbytes(self) -> int:
-        return sum(col.nbytes for col in self.columns.values()) + self.flags.nbytes
+        return sum(col.nbytes for col in self.columns.values()) + self.flags.nbytes + self.parent_row.nbytes
 
     def append(self, values: dict[str, np.ndarray], flags: np.ndarray) -> np.ndarray:
         """Add rows (all flagged alive); returns their row numbers."""
@@ -71,13 +77,16 @@ class PostTable:
     def is_alive(self, rows: np.ndarray) -> np.ndarray:
         return (self.flags[rows] & ALIVE) != 0
 
-    def take(self, rows: np.ndarray) -> PostTable:
-        """A new table holding ``rows`` (in that order) as rows 0..len-1, with ~25 % headroom."""
+    def take(self, rows: np.ndarray, remap: np.ndarray) -> PostTable:
+        """A new table holding ``rows`` (in that order) as rows 0..len-1, with ~25 % headroom;
+        ``remap`` maps old rows to new ones (-1: dropped) for the parent-row hints."""
         out = PostTable(max(1024, len(rows) * 5 // 4))
         k = len(rows)
         for name in INT_COLUMNS:
             out.columns[name][:k] = self.columns[name][rows]
         out.flags[:k] = self.flags[rows]
+        parent = self.parent_row[rows]
+        out.parent_row[:k] = np.where(parent >= 0, remap[parent], -1)
         out.n = k
         out.alive = int(np.count_nonzero(out.flags[:k] & ALIVE))
         return out
@@ -91,3 +100,6 @@ class PostTable:
         flags = np.zeros(size, dtype=np.uint8)
         flags[: self.n] = self.flags[: self.n]
         self.flags = flags
+        parent_row = np.full(size, -1, dtype=np.int32)
+        parent_row[: self.n] = self.parent_row[: self.n]
+        self.parent_row = parent_row

@@ -233,7 +233,7 @@ class InNetworkRetriever:
         """Keep a reply to a stored original; keep a reply to a direct reply of the conversation
         root only when the replied-to user is followed; drop the rest."""
         table = self.store.table
-        found, parent_flags, parent_reply_to = self.store.parents(table["in_reply_to_post_id"][rows])
+        found, parent_flags, parent_reply_to = self.store.reply_parents(rows)
         parent_original = found & ((parent_flags & (IS_REPLY | IS_RETWEET)) == 0)
         reply_to_root_reply = (
             found

@@ -164,3 +164,21 @@ def test_memory_per_post_is_compact() -> None:
         store.insert(posts.select(chunk))
     assert len(store) == n
     assert store.nbytes() / n < 300
+
+
+def test_reply_parent_hints_follow_late_dead_and_reinserted_parents() -> None:
+    reply = dict(post_id=50, author_id=2, created_at=s.NOW - 5, in_reply_to_post_id=40, in_reply_to_user_id=1,
+                 conversation_id=40)
+    parent = dict(post_id=40, author_id=1, created_at=s.NOW - 500)
+    store, retriever, _ = _store([reply], max_list_size=2)
+    assert _ids(retriever, 9, [2]) == [], "parent not in the store yet"
+    store.insert(PostBatch.of([parent]))
+    assert _ids(retriever, 9, [2]) == [50], "the parent arrived after its reply"
+    # two newer originals push the parent out of author 1's list (cap 2): the hint now points at a dead row
+    store.insert(PostBatch.of([dict(post_id=41 + i, author_id=1, created_at=s.NOW - 400 + i) for i in range(2)]))
+    assert not store.contains(40) and _ids(retriever, 9, [2]) == []
+    store.trim_all()
+    store.compact()
+    assert _ids(retriever, 9, [2]) == [], "compaction drops the dead hint"
+    store.insert(PostBatch.of([parent]))  # a replay re-inserts it under a new row
+    assert store.contains(40) and _ids(retriever, 9, [2]) == [50], "the hint is refreshed from the index"
