@@ -10,10 +10,11 @@ copy with its own part filled in, so the final record tells the whole story of a
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from home_mixer.action_scores import as_plain_dict
 from home_mixer.bloom import BloomFilter
 from protos import recsys_pb2 as rp
 
@@ -128,7 +129,7 @@ class PostCandidate:
     bookmark_count: int | None = None
     # retrieval / ranking
     retrieval_score: float | None = None
-    phoenix_scores: dict[str, float] | None = None
+    phoenix_scores: Mapping[str, float] | None = None  # a dict or an ``action_scores.ActionScores`` view
     predicted_dwell_s: float | None = None
     model_version: str = ""
     last_scored_at_ms: int | None = None
@@ -174,7 +175,7 @@ class PostCandidate:
         for name in _LIST_FIELDS:
             out[name] = list(out[name])
         if self.phoenix_scores is not None:
-            out["phoenix_scores"] = dict(self.phoenix_scores)
+            out["phoenix_scores"] = as_plain_dict(self.phoenix_scores)
         out["explanation"] = self.explanation.to_dict(with_terms)
         return out
 

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import chain
 from operator import attrgetter
 from typing import Any
 
 import numpy as np
 
+from home_mixer.action_scores import shared_table
 from home_mixer.models import (
     _CANDIDATE_FIELDS,
     _EXPLANATION_FIELDS,
@@ -137,14 +138,23 @@ def _decode_column(column: dict[str, Any], n: int) -> list[Any]:
     return values
 
 
-def _encode_scores(all_scores: list[dict[str, float] | None]) -> dict[str, Any]:
+def _encode_scores(all_scores: list[Mapping[str, float] | None]) -> dict[str, Any]:
     """Union of action names, one name-set index per post (-1: unscored) and the value matrix."""
+    scored = [s for s in all_scores if s is not None]
+    shared = shared_table(scored)
+    if shared is not None:  # views of the ranker's matrix: its rows as they are
+        table, rows = shared
+        return {
+            "names": list(table.names),
+            "sets": [list(table.names)],
+            "which": [-1 if s is None else 0 for s in all_scores],
+            "f64": base64.b64encode(table.values[np.asarray(rows, dtype=np.intp)].tobytes()).decode(),
+        }
     name_sets: dict[tuple[str, ...], int] = {}
     which = []
     for scores in all_scores:
         which.append(-1 if scores is None else name_sets.setdefault(tuple(scores), len(name_sets)))
     names = list(dict.fromkeys(name for names in name_sets for name in names))
-    scored = [s for s in all_scores if s is not None]
     if len(name_sets) == 1:  # the usual case: every post has the same actions, in the same order
         flat = chain.from_iterable(s.values() for s in scored)
     else:

@@ -8,19 +8,20 @@ prediction of 0 (reference §1.2: failure -> scores left unset).
 
 The candidates travel as columns (``PackedCandidates``) and the predictions come back as one
 matrix (``phoenix.ranker.packed``): one TweetInfo message per candidate and one distribution
-per answer cost ~30 ms of this process's Python per request for ~2,200 candidates.
+per answer cost ~30 ms of this process's Python per request for ~2,200 candidates. Each
+candidate's ``phoenix_scores`` is a view of its row of that matrix (``action_scores.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import repeat
 from operator import attrgetter
 from typing import Any
 
 import numpy as np
 
 from candidate_pipeline import BaseStage, Columns
+from home_mixer.action_scores import ScoreTable
 from home_mixer.deps import Deps, RankerClient
 from home_mixer.models import FeedQuery, PostCandidate
 from home_mixer.params import PHOENIX_CLIENT_MAX_CANDIDATES
@@ -99,8 +100,7 @@ class PhoenixScorer(BaseStage):
             names += ("dwell_time",)
             values = np.column_stack([values, dwell])
             dwells = dwell.tolist()
-        # each candidate its own dict of Python floats (reposts of one original do not share one)
-        all_scores = list(map(dict, map(zip, repeat(names), values.tolist())))
+        all_scores = ScoreTable(names, values).views()  # row k is candidate rows[k]'s
         n = len(rows)
         columns: dict[str, list[Any]] = {
             "phoenix_scores": all_scores,

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from candidate_pipeline import BaseStage, Columns
+from home_mixer.action_scores import as_plain_dict, shared_table
 from home_mixer.deps import Deps
 from home_mixer.models import ActionTerm, FeedQuery, PostCandidate, ScoreExplanation
 from home_mixer.params import (
@@ -38,6 +39,25 @@ def apply_offset(combined: float, negative_sum: float, total_sum: float, offset:
     if combined < 0:
         return (combined + negative_sum) / total_sum * offset
     return combined + offset
+
+
+def probabilities_of(all_scores: Sequence[Mapping[str, float]], actions: Sequence[str]) -> np.ndarray:
+    """``[candidates, actions]`` float64, 0.0 where a candidate has no such action: straight from
+    the ranker's matrix when every entry is a view of one table, else with C-level ``dict.get``
+    passes (plain dicts, e.g. replayed from the cache)."""
+    out = np.zeros((len(all_scores), len(actions)))
+    shared = shared_table(all_scores)
+    if shared is not None:
+        table, rows = shared
+        block = table.values[np.asarray(rows, dtype=np.intp)]
+        for j, action in enumerate(actions):
+            if action in table.index:
+                out[:, j] = block[:, table.index[action]]
+        return out
+    dicts = [s if type(s) is dict else as_plain_dict(s) for s in all_scores]
+    for j, action in enumerate(actions):
+        out[:, j] = np.fromiter(map(dict.get, dicts, repeat(action), repeat(0.0)), dtype=np.float64, count=len(dicts))
+    return out
 
 
 class WeightedScorer(BaseStage):
@@ -136,12 +156,7 @@ class WeightedScorer(BaseStage):
         else:
             position = {v: k for k, v in enumerate(variants)}
             weights = table_weights[np.fromiter(map(position.__getitem__, keys), dtype=np.intp, count=len(keys))]
-        score_dicts = [c.phoenix_scores for c in scored]
-        probabilities = np.empty((len(scored), len(actions)))
-        for j, action in enumerate(actions):
-            probabilities[:, j] = np.fromiter(
-                map(dict.get, score_dicts, repeat(action), repeat(0.0)), dtype=np.float64, count=len(scored))
-        return actions, probabilities, weights
+        return actions, probabilities_of([c.phoenix_scores for c in scored], actions), weights
 
     def sums(self, query: FeedQuery, scored: Sequence[PostCandidate]) -> tuple[list[float], list[float], list[float]]:
         """(positive sums, negative sums, weighted scores) of scored candidates, vectorised."""

@@ -16,6 +16,7 @@ import math
 from collections.abc import Callable
 
 from candidate_pipeline import BaseStage, SideEffectInput
+from home_mixer.action_scores import as_plain_dict
 from home_mixer.deps import Deps, ServedPublisher
 from home_mixer.models import FeedQuery, PostCandidate
 from protos import events_pb2
@@ -43,7 +44,7 @@ def add_served_candidate(
         position=position,
         score=math.nan if c.score is None else c.score,
         weighted_score=math.nan if c.weighted_score is None else c.weighted_score,
-        action_probabilities=c.phoenix_scores or {},
+        action_probabilities={} if c.phoenix_scores is None else as_plain_dict(c.phoenix_scores),
         retweeted_post_id=c.retweeted_tweet_id or 0,
     )
 
