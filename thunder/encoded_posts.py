@@ -1,8 +1,9 @@
 """Every stored post's response bytes, encoded once at insert and joined per request.
 
-A response is then ``b"".join`` of the chosen posts' bytes objects (one C-level pass, ~40 us for
-1,200 posts) instead of encoding 1,200 posts on every request, or gathering their bytes out of
-one numpy buffer (which needs a position per byte: ~5x slower). A post's element costs its
+A response is then ``b"".join`` of the chosen posts' bytes objects, gathered from an object
+array (two C-level passes, ~40 us for 1,200 posts) instead of encoding 1,200 posts on every
+request, or gathering their bytes out of one numpy buffer (which needs a position per byte:
+~5x slower). A post's element costs its
 ~60-90 bytes plus a bytes object header and a list slot (~40 bytes), which the 300-byte budget
 affords. Rows are aligned with :class:`thunder.post_table.PostTable` rows.
 """
@@ -10,8 +11,6 @@ affords. Rows are aligned with :class:`thunder.post_table.PostTable` rows.
 from __future__ import annotations
 
 import sys
-from operator import itemgetter
-
 import numpy as np
 
 from thunder.wire import encode_elements
@@ -20,32 +19,39 @@ _BYTES_OVERHEAD = sys.getsizeof(b"")  # header of one bytes object
 
 
 class EncodedPosts:
-    def __init__(self) -> None:
-        self.elements: list[bytes] = []
+    def __init__(self, capacity_rows: int = 1024) -> None:
+        self.elements = np.empty(capacity_rows, dtype=object)  # bytes per row (None past ``n``)
+        self.n = 0
         self._payload = 0
 
     @property
     def nbytes(self) -> int:
-        return 8 * len(self.elements) + (_BYTES_OVERHEAD + 1) * len(self.elements) + self._payload
+        return self.elements.nbytes + (_BYTES_OVERHEAD + 1) * self.n + self._payload
 
     def append(self, columns: dict[str, np.ndarray], flags: np.ndarray) -> None:
         """Encode and add the next ``len(flags)`` rows."""
         blob, sizes = encode_elements(columns, flags)
-        data = blob.tobytes()
-        ends = np.cumsum(sizes).tolist()
-        self.elements += [data[start:end] for start, end in zip([0, *ends[:-1]], ends, strict=True)]
+        self._extend(blob.tobytes(), np.cumsum(sizes).tolist())
+
+    def _extend(self, data: bytes, ends: list[int]) -> None:
+        k = len(ends)
+        if self.n + k > len(self.elements):
+            grown = np.empty(max(self.n + k, len(self.elements) * 3 // 2), dtype=object)
+            grown[: self.n] = self.elements[: self.n]
+            self.elements = grown
+        self.elements[self.n : self.n + k] = [data[start:end] for start, end in zip([0, *ends[:-1]], ends, strict=True)]
+        self.n += k
         self._payload += len(data)
 
     def gather(self, rows: np.ndarray) -> bytes:
-        """The serialized response holding ``rows`` in that order."""
-        if len(rows) < 2:
-            return b"".join(self.elements[r] for r in rows.tolist())
-        return b"".join(itemgetter(*rows.tolist())(self.elements))
+        """The serialized response holding ``rows`` in that order (an object-array gather and
+        one join: ~40 us for 1,200 posts)."""
+        return b"".join(self.elements[rows])
 
     def take(self, rows: np.ndarray) -> EncodedPosts:
         """A copy holding ``rows`` as rows 0..len-1."""
-        out = EncodedPosts()
-        if len(rows):
-            out.elements = list(itemgetter(*rows.tolist())(self.elements)) if len(rows) > 1 else [self.elements[int(rows[0])]]
-        out._payload = sum(map(len, out.elements))
+        out = EncodedPosts(max(1024, len(rows) * 5 // 4))
+        out.elements[: len(rows)] = self.elements[rows]
+        out.n = len(rows)
+        out._payload = sum(map(len, out.elements[: len(rows)]))
         return out

@@ -42,6 +42,8 @@ PROBE_DEPTHS = np.array([1, 2, 4, 8, 16, 24, 32, 48], dtype=np.int64)
 # the depth just past each probe: with k probes at least as new as t, at most _NEXT[k] - 1 entries are
 _NEXT = np.append(PROBE_DEPTHS, np.iinfo(np.int64).max // 4)
 _DEPTH_OR_ZERO = np.append(0, PROBE_DEPTHS)
+_MAX_MOST = 1024  # probed_depth: the largest ``most`` it is asked about (caps are 30-100)
+_PROBES_WITHIN = np.searchsorted(PROBE_DEPTHS, np.arange(_MAX_MOST + 1), side="right")  # probes <= depth
 # the probes fill the record's last 32 bytes: seen as 16 uint32 words, words 8-15
 META = np.dtype([("off", "<i8"), ("head", "<i4"), ("length", "<i4"), ("cap", "<i4"), ("spare", "<u4", (3,)),
                  ("probe", "<u4", (len(PROBE_DEPTHS),))])
@@ -261,8 +263,9 @@ class PostingLists:
     @staticmethod
     def probed_depth(seg: Segments, most: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(depth, bound): the deepest probe at most ``min(most, length)`` deep and its time
-        bound (depth 0 for an empty list): each list's recent posting rate, cheaply."""
-        j = np.searchsorted(PROBE_DEPTHS, np.minimum(seg.length, most), side="right")  # 0 = none
+        bound (depth 0 for an empty list): each list's recent posting rate, cheaply.
+        ``most`` <= 1,024."""
+        j = _PROBES_WITHIN[np.minimum(seg.length, most)]  # 0 = none
         # word 7 (the spare word before the probes) is always 0: the bound of "no probe"
         bound = seg.words.ravel()[np.arange(_FIRST_PROBE_WORD - 1, seg.words.size, _WORDS) + j]
         return _DEPTH_OR_ZERO[j], bound.astype(np.int64)

@@ -70,14 +70,14 @@ class InNetworkQuery:
 class ListRule:
     """Which posting lists a request reads and how many posts per author it keeps from each."""
 
-    kinds: list[int]  # list kinds (thunder.post_store.KIND), in the order groups use them
+    kinds: np.ndarray  # list kinds (thunder.post_store.KIND), in the order groups use them
     caps: np.ndarray
     first_windows: np.ndarray  # entries per list the first pass may look at
 
     @staticmethod
     def of(*rules: tuple[str, int]) -> ListRule:
         caps = np.array([cap for _, cap in rules])
-        return ListRule([KIND[name] for name, _ in rules], caps, (caps * _FIRST_WINDOW).astype(np.int64))
+        return ListRule(np.array([KIND[name] for name, _ in rules]), caps, (caps * _FIRST_WINDOW).astype(np.int64))
 
 
 _VIDEO_RULE = ListRule.of(("video", c.MAX_VIDEO_POSTS_PER_AUTHOR))
@@ -145,7 +145,7 @@ class InNetworkRetriever:
         and the created_at of the ``max_results``-th newest of them when already known."""
         lists = self.store.lists
         rule = _VIDEO_RULE if q.is_video_request else _POST_RULE
-        ids = np.concatenate([list_ids(authors, kind) for kind in rule.kinds])
+        ids = list_ids(authors, rule.kinds[:, None]).ravel()  # kind-major: group j * n + i
         cap = np.repeat(rule.caps, len(authors))
         seg = lists.segments(ids)
         most = np.repeat(rule.first_windows, len(authors))
@@ -234,14 +234,11 @@ class InNetworkRetriever:
         root only when the replied-to user is followed; drop the rest."""
         table = self.store.table
         found, parent_flags, parent_reply_to = self.store.reply_parents(rows)
-        parent_original = found & ((parent_flags & (IS_REPLY | IS_RETWEET)) == 0)
-        reply_to_root_reply = (
-            found
-            & (parent_reply_to != 0)
-            & (parent_reply_to == table["conversation_id"][rows])
-            & _is_in(table["in_reply_to_user_id"][rows], q.following_ids)
-        )
-        return parent_original | reply_to_root_reply
+        ok = found & ((parent_flags & (IS_REPLY | IS_RETWEET)) == 0)
+        to_root_reply = np.flatnonzero(found & ~ok & (parent_reply_to != 0) & (parent_reply_to == table["conversation_id"][rows]))
+        if len(to_root_reply):
+            ok[to_root_reply] = _is_in(table["in_reply_to_user_id"][rows[to_root_reply]], q.following_ids)
+        return ok
 
 
 def _nth_newest(created: np.ndarray, n: int) -> int:
