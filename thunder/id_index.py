@@ -24,8 +24,9 @@ REMOVED = -1
 WINDOW = 8  # slots per window: 8 int64 keys, and their 8 "equal?" bytes read as one uint64
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MAX_LOAD = 0.5
-_SCALAR_TAIL = 16  # below this many unresolved keys, probe one by one
+_SCALAR_TAIL = 16  # up to this many keys (or unresolved keys), probe one by one in Python
 _ONE = np.uint64(1)
+_GOLDEN_INT, _MASK64 = int(_GOLDEN), (1 << 64) - 1
 
 
 def _valid(keys: np.ndarray) -> np.ndarray:
@@ -111,8 +112,24 @@ class IdIndex:
 
     def get(self, keys: np.ndarray) -> np.ndarray:
         """Value of each key, -1 where absent (0 or negative keys are always absent)."""
+        if len(keys) <= _SCALAR_TAIL:
+            return np.array([self._get_one(key) for key in np.asarray(keys).tolist()], dtype=np.int64)
         slots = self._find_slots(_valid(keys))
         return np.where(slots >= 0, self.values[slots], -1)
+
+    def _get_one(self, key: int) -> int:
+        """One key in plain Python: for a handful of keys, a dozen numpy calls cost more."""
+        if key <= 0 or self.size == 0:
+            return -1
+        table = self.keys
+        slot = ((key * _GOLDEN_INT) & _MASK64) >> (64 - self._bits)
+        while True:
+            found = int(table[slot])
+            if found == key:
+                return int(self.values[slot])
+            if found == EMPTY:
+                return -1
+            slot = (slot + 1) % self._total
 
     def insert(self, keys: np.ndarray, values: np.ndarray) -> None:
         """Add keys that are distinct and not yet present (the caller checks with ``get``)."""

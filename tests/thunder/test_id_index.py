@@ -65,3 +65,5 @@ def test_long_chains_run_past_the_window_and_wrap_around() -> None:
     assert index.remove(crowd[::2]) == 20
     assert index.get(crowd).tolist() == [-1 if i % 2 == 0 else i for i in range(40)]
     assert index.get(early).tolist() == list(range(100, 100 + len(early)))
+    one_by_one = [int(index.get(np.array([k]))[0]) for k in np.concatenate([crowd, early, absent]).tolist()]
+    assert one_by_one == index.get(np.concatenate([crowd, early, absent])).tolist(), "the scalar path agrees"
