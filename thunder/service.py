@@ -38,11 +38,10 @@ class InvalidRequest(ValueError):
 
 def _ids(values, field: str) -> np.ndarray:
     arr = np.asarray(values, dtype=np.uint64)
-    too_big = np.flatnonzero(arr > _INT64_MAX)
-    if len(too_big):
-        i = int(too_big[0])
+    if len(arr) and arr.max() > _INT64_MAX:
+        i = int(np.flatnonzero(arr > _INT64_MAX)[0])
         raise InvalidRequest(f"{field}[{i}]={int(arr[i])} is not a valid id (ids must be < 2^63)")
-    return arr.astype(np.int64)
+    return arr.view(np.int64)
 
 
 def query_from_request(request: thunder_pb2.GetInNetworkPostsRequest) -> InNetworkQuery:
@@ -69,11 +68,15 @@ class InNetworkPostsServicer:
         self.admission = admission
         self.instance = instance
         self.inline_max_following = inline_max_following
+        # the labelled metric children, looked up once (each .labels() call takes a lock and a dict lookup)
+        self._results = RESULTS.labels(instance)
+        self._latency = LATENCY.labels(instance)
+        self._ok = REQUESTS.labels(instance, "OK")
 
     def answer(self, request: thunder_pb2.GetInNetworkPostsRequest) -> bytes:
         """Validated query -> serialized response (raises :class:`InvalidRequest`)."""
         posts = self.retriever.query(query_from_request(request))
-        RESULTS.labels(self.instance).observe(len(posts))
+        self._results.observe(len(posts))
         return encode_response(posts)
 
     async def GetInNetworkPosts(self, request: thunder_pb2.GetInNetworkPostsRequest, context: grpc.aio.ServicerContext) -> bytes:  # noqa: N802
@@ -92,8 +95,8 @@ class InNetworkPostsServicer:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         finally:
             self.admission.leave()
-        LATENCY.labels(self.instance).observe(time.perf_counter() - started)
-        REQUESTS.labels(self.instance, "OK").inc()
+        self._latency.observe(time.perf_counter() - started)
+        self._ok.inc()
         return body
 
     def register(self, server: grpc.aio.Server) -> None:

@@ -182,3 +182,14 @@ def test_reply_parent_hints_follow_late_dead_and_reinserted_parents() -> None:
     assert _ids(retriever, 9, [2]) == [], "compaction drops the dead hint"
     store.insert(PostBatch.of([parent]))  # a replay re-inserts it under a new row
     assert store.contains(40) and _ids(retriever, 9, [2]) == [50], "the hint is refreshed from the index"
+
+
+def test_query_input_drops_blocked_authors_dedups_and_truncates() -> None:
+    from thunder import constants as c
+
+    blocked = sorted(c.BLOCKED_AUTHOR_IDS)
+    q = InNetworkQuery.build(1, [5, blocked[0], 3, 5, blocked[2]], [9, 9, 2])
+    assert q.following_ids.tolist() == [3, 5] and q.exclude_ids.tolist() == [2, 9]
+    assert InNetworkQuery.build(1, [4, 2]).following_ids.tolist() == [2, 4]
+    many = InNetworkQuery.build(1, range(1, c.MAX_INPUT_LIST_SIZE + 50))
+    assert len(many.following_ids) == c.MAX_INPUT_LIST_SIZE, "X truncates inputs to 10,000 ids"
