@@ -8,7 +8,7 @@ from candidate_pipeline.updates import apply_candidate_results
 from home_mixer.candidate_hydrators.author_info import AuthorInfoCandidateHydrator
 from home_mixer.candidate_hydrators.bidirectional_follow import BidirectionalFollowHydrator
 from home_mixer.candidate_hydrators.blocked_by import BlockedByHydrator
-from home_mixer.candidate_hydrators.core_data import CoreDataCandidateHydrator
+from home_mixer.candidate_hydrators.core_data import CoreDataCandidateHydrator, core_fields
 from home_mixer.candidate_hydrators.engagement_counts import EngagementCountsHydrator
 from home_mixer.candidate_hydrators.in_network import InNetworkCandidateHydrator
 from home_mixer.models import FeedQuery, PostCandidate
@@ -89,6 +89,22 @@ def test_core_data_and_missing_posts() -> None:
     assert c.author_id == 5 and c.core_data_hydrated and c.quoted_user_id == 4 and c.min_video_duration_ms == 12_000
     assert c.has_video and c.labels == ["nsfw"] and c.topic_id == 7 and c.ancestors == [8, 2]
     assert not missing.core_data_hydrated and missing.author_id == 6
+
+
+def test_core_data_rows_are_reused_only_for_the_same_parsed_post() -> None:
+    w = World()
+    w.add_post(10, 5, text="hi", labels=["nsfw"], in_reply_to_post_id=8, conversation_id=2, video_duration_ms=1)
+    w.add_post(12, 5, text="other", source_post_id=10, source_user_id=5)
+    hydrator = CoreDataCandidateHydrator(FakeUserState(w))
+    first = hydrate(hydrator, q(), [PostCandidate(10, 0), PostCandidate(10, 9), PostCandidate(12, 0)])
+    for c, post, author in zip(first, (w.posts[10], w.posts[10], w.posts[12]), (0, 9, 0), strict=True):
+        assert {k: getattr(c, k) for k in core_fields(post, author)} == core_fields(post, author)
+    assert first[0].labels is not first[1].labels and first[0].ancestors is not first[1].ancestors
+    first[0].labels.append("x")  # a candidate's lists are its own, not the cache's
+    again = hydrate(hydrator, q(), [PostCandidate(10, 0)])
+    assert again[0].labels == ["nsfw"] and again[0].text == "hi"
+    w.add_post(10, 5, text="re-created")  # a new parsed message for the same id is derived again
+    assert hydrate(hydrator, q(), [PostCandidate(10, 0)])[0].text == "re-created"
 
 
 def test_network_author_follow_block_and_counts() -> None:
