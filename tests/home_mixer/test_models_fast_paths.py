@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
+import pickle
 
 import pytest
 
@@ -46,8 +48,14 @@ def test_evolve_equals_replace_and_checks_names() -> None:
         exp.evolve(bogus=1)
 
 
-def test_blank_explanation_equals_the_dataclass_default_and_is_not_shared() -> None:
+def test_the_shared_blank_explanation_equals_the_default_and_cannot_be_changed() -> None:
     a, b = PostCandidate(1), PostCandidate(2)
     assert a.explanation == ScoreExplanation() and type(a.explanation) is ScoreExplanation
-    assert a.explanation is not b.explanation
-    assert a.explanation.other_multipliers == {} and a.explanation.other_multipliers is not b.explanation.other_multipliers
+    assert a.explanation is b.explanation and a.explanation.other_multipliers == {}
+    with pytest.raises(TypeError, match="with_multiplier"):
+        a.explanation.other_multipliers["dpp"] = 0.5
+    with pytest.raises(TypeError):
+        a.explanation.other_multipliers.update(dpp=0.5)
+    exp = a.explanation.with_multiplier("dpp", 0.5, 1.0)
+    assert exp.other_multipliers == {"dpp": 0.5} and b.explanation.other_multipliers == {}
+    assert pickle.loads(pickle.dumps(a)) == a and copy.deepcopy(a) == a and json.dumps(a.to_dict())
