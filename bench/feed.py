@@ -39,41 +39,20 @@ from typing import Any
 from google.protobuf.message import Message
 
 from bench.record import emit
+from bench.synthetic_feed import HOUR_MS, FeedWorld
 from candidate_pipeline.stats import PipelineStats
 from home_mixer.local_stack import local_stack
 from home_mixer.settings import HomeMixerSettings
 from infra.embedded import EmbeddedServices
-from infra.snowflake import make_snowflake
-from protos import events_pb2
 
-FOLLOWED = 200
-POSTS_PER_FOLLOWED = 8
-OON_AUTHORS = 1000
-OON_POSTS = 4000
-HOUR_MS = 3_600_000
-FIRST_FOLLOWED, FIRST_OON, FIRST_VIEWER = 100_000, 200_000, 1
+WORLD = FeedWorld(followed=200, posts_per_followed=8, oon_authors=1000, oon_posts=4000, span_ms=40 * HOUR_MS)
+FIRST_VIEWER = 1
 
 
 def load_events(n_viewers: int, now_ms: int) -> Iterator[tuple[str, Message]]:
-    seq = 0
-
-    def post(author: int, age_ms: int) -> tuple[str, Message]:
-        nonlocal seq
-        seq += 1
-        pid = make_snowflake(now_ms - age_ms, seq % 4096)
-        created = events_pb2.PostCreated(post_id=pid, author_id=author, created_at=(now_ms - age_ms) // 1000,
-                                         conversation_id=pid, text=f"post {seq} about topic {seq % 17}")
-        return "posts", events_pb2.PostEvent(event_id=f"p{pid}", created=created)
-
-    span = 40 * HOUR_MS
-    for i in range(FOLLOWED * POSTS_PER_FOLLOWED):
-        yield post(FIRST_FOLLOWED + i % FOLLOWED, 60_000 + span * i // (FOLLOWED * POSTS_PER_FOLLOWED))
-    for i in range(OON_POSTS):
-        yield post(FIRST_OON + i % OON_AUTHORS, 60_000 + span * i // OON_POSTS)
-    for v in range(FIRST_VIEWER, FIRST_VIEWER + n_viewers):
-        for a in range(FIRST_FOLLOWED, FIRST_FOLLOWED + FOLLOWED):
-            yield "social_graph", events_pb2.SocialGraphEvent(
-                event_id=f"f{v}-{a}", user_id=v, action=events_pb2.FOLLOW, target_user_id=a, timestamp_ms=now_ms)
+    """The bench world; viewers ``FIRST_VIEWER..`` each follow every followed author."""
+    viewers = range(FIRST_VIEWER, FIRST_VIEWER + n_viewers)
+    return WORLD.events(now_ms, ((v, WORLD.followed_ids) for v in viewers))
 
 
 def record_pipeline_stats(pipeline: Any) -> list[PipelineStats]:

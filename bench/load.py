@@ -33,40 +33,20 @@ import grpc
 from google.protobuf.message import Message
 
 from bench.record import emit
+from bench.synthetic_feed import HOUR_MS, FeedWorld
 from infra.embedded import EmbeddedServices, free_port
-from infra.snowflake import make_snowflake
 from infra.supervisor import ServiceProcess, Supervisor
-from protos import events_pb2
 
 SERVICES = ("thunder", "ranker", "retrieval", "user-state", "home-mixer")
-FOLLOWED, POSTS_PER_FOLLOWED, OON_AUTHORS, OON_POSTS = 60, 5, 300, 800
+WORLD = FeedWorld(followed=60, posts_per_followed=5, oon_authors=300, oon_posts=800, span_ms=30 * HOUR_MS, topics=13)
 VIEWERS, FOLLOWS_PER_VIEWER = 600, 30
-HOUR_MS = 3_600_000
 
 
 def world_events(now_ms: int, seed: int = 0) -> Iterator[tuple[str, Message]]:
+    """The load world; each viewer follows a seeded random ``FOLLOWS_PER_VIEWER`` of the followed authors."""
     rng = random.Random(seed)
-    seq = 0
-
-    def post(author: int, age_ms: int) -> tuple[str, Message]:
-        nonlocal seq
-        seq += 1
-        pid = make_snowflake(now_ms - age_ms, seq % 4096)
-        created = events_pb2.PostCreated(post_id=pid, author_id=author, created_at=(now_ms - age_ms) // 1000,
-                                         conversation_id=pid, text=f"post {seq} on topic {seq % 13}")
-        return "posts", events_pb2.PostEvent(event_id=f"p{pid}", created=created)
-
-    span = 30 * HOUR_MS
-    followed = list(range(100_000, 100_000 + FOLLOWED))
-    for i in range(FOLLOWED * POSTS_PER_FOLLOWED):
-        yield post(followed[i % FOLLOWED], 60_000 + span * i // (FOLLOWED * POSTS_PER_FOLLOWED))
-    for i in range(OON_POSTS):
-        yield post(200_000 + i % OON_AUTHORS, 60_000 + span * i // OON_POSTS)
-    for viewer in range(1, VIEWERS + 1):
-        for author in rng.sample(followed, FOLLOWS_PER_VIEWER):
-            yield "social_graph", events_pb2.SocialGraphEvent(
-                event_id=f"f{viewer}-{author}", user_id=viewer, action=events_pb2.FOLLOW, target_user_id=author,
-                timestamp_ms=now_ms)
+    followed = WORLD.followed_ids
+    return WORLD.events(now_ms, ((v, rng.sample(followed, FOLLOWS_PER_VIEWER)) for v in range(1, VIEWERS + 1)))
 
 
 def group_rss_bytes(pgid: int) -> int:
@@ -199,7 +179,8 @@ def run(clients: int, duration_s: float, warmup_s: float) -> dict:
         "rss_growth_pct": growth, "max_rss_growth_pct": max(growth.values()) if growth else None,
         "rss_growth_target_met": bool(growth) and max(growth.values()) < 10.0,
         "all_services_alive": alive, "startup_s": round(startup_s, 1), "events": stats.sent,
-        "world": {"followed_posts": FOLLOWED * POSTS_PER_FOLLOWED, "oon_posts": OON_POSTS, "viewers": VIEWERS},
+        "world": {"followed_posts": WORLD.followed * WORLD.posts_per_followed, "oon_posts": WORLD.oon_posts,
+                  "viewers": VIEWERS},
         "load_avg_1m_before": round(load_before, 2), "load_avg_1m_after": round(load_after, 2),
     }
 

@@ -38,7 +38,6 @@ from thunder.retrieval import InNetworkQuery, InNetworkRetriever
 from thunder.wire import to_protos
 from user_state.memory import InMemoryUserState
 
-
 _HEAD_SLOTS = np.array([h.action for h in DISCRETE_ACTIONS], dtype=np.intp)
 
 

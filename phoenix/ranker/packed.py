@@ -146,7 +146,7 @@ def _items(rows: Iterable[tuple[Any, ...]]) -> list[CandidateItem]:
     new, fields, out = object.__new__, _ITEM_FIELDS, []
     for row in rows:
         item = new(CandidateItem)
-        item.__dict__.update(zip(fields, row))
+        item.__dict__.update(zip(fields, row, strict=True))
         out.append(item)
     return out
 
