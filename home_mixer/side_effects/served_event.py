@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+
+import numpy as np
 
 from candidate_pipeline import BaseStage, SideEffectInput
-from home_mixer.action_scores import as_plain_dict
+from home_mixer.action_scores import as_plain_dict, shared_table
 from home_mixer.deps import Deps, ServedPublisher
 from home_mixer.models import FeedQuery, PostCandidate
+from home_mixer.proto_maps import double_map_rows
 from protos import events_pb2
 
 PIPELINE_NAME = "for_you"
@@ -29,13 +32,15 @@ after the default 1 s stage timeout (the publisher's own ack timeout is 10 s).""
 
 
 def add_served_candidate(
-    add: Callable[..., events_pb2.ServedCandidate], c: PostCandidate, selected: bool, position: int
+    add: Callable[..., events_pb2.ServedCandidate], c: PostCandidate, selected: bool, position: int,
+    probabilities: bytes | None = None,
 ) -> events_pb2.ServedCandidate:
     """Append ``c`` through ``add`` (a feed's ``candidates.add``, looked up once per feed), built
     in place: constructing a free-standing message and passing the list to
     ``ServedFeed(candidates=...)`` deep-copied every candidate with its ~25 action
-    probabilities, half the cost of building the event."""
-    return add(
+    probabilities, half the cost of building the event. ``probabilities``: the serialised
+    ``action_probabilities`` (:func:`probability_maps`), else they are read from ``c``."""
+    served = add(
         post_id=c.tweet_id,
         author_id=c.author_id,
         served_type=c.served_type,
@@ -44,9 +49,29 @@ def add_served_candidate(
         position=position,
         score=math.nan if c.score is None else c.score,
         weighted_score=math.nan if c.weighted_score is None else c.weighted_score,
-        action_probabilities={} if c.phoenix_scores is None else as_plain_dict(c.phoenix_scores),
         retweeted_post_id=c.retweeted_tweet_id or 0,
     )
+    if probabilities is not None:
+        served.MergeFromString(probabilities)
+    elif c.phoenix_scores:
+        served.action_probabilities.update(as_plain_dict(c.phoenix_scores))
+    return served
+
+
+_PROBABILITIES_FIELD = events_pb2.ServedCandidate.DESCRIPTOR.fields_by_name["action_probabilities"].number
+
+
+def probability_maps(candidates: Sequence[PostCandidate]) -> list[bytes | None]:
+    """Each candidate's serialised ``action_probabilities`` when the scores are views of one
+    ranker matrix (every row the same keys: written column-wise), else None for each (read one
+    by one)."""
+    scores = [c.phoenix_scores for c in candidates]
+    shared = shared_table([s for s in scores if s is not None])
+    if shared is None:
+        return [None] * len(candidates)
+    table, rows = shared
+    maps = iter(double_map_rows(_PROBABILITIES_FIELD, table.names, table.values[np.asarray(rows, dtype=np.intp)]))
+    return [None if s is None else next(maps) for s in scores]
 
 
 def best_non_selected(non_selected: list[PostCandidate], limit: int) -> list[PostCandidate]:
@@ -69,10 +94,11 @@ def served_feed(query: FeedQuery, selected: list[PostCandidate], non_selected: l
         degraded=list(query.degraded),
     )
     add = feed.candidates.add
-    for i, c in enumerate(selected):
-        add_served_candidate(add, c, True, i)
-    for c in non_selected:
-        add_served_candidate(add, c, False, -1)
+    maps = probability_maps([*selected, *non_selected])
+    for i, (c, m) in enumerate(zip(selected, maps, strict=False)):
+        add_served_candidate(add, c, True, i, m)
+    for c, m in zip(non_selected, maps[len(selected):], strict=True):
+        add_served_candidate(add, c, False, -1, m)
     return feed
 
 
