@@ -12,6 +12,8 @@ codec) take the matrix rows directly.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from itertools import repeat
+from operator import attrgetter, is_
 from typing import Any
 
 import numpy as np
@@ -105,6 +107,10 @@ def shared_table(scores: Sequence[Mapping[str, float]]) -> tuple[ScoreTable, lis
     if not scores or type(scores[0]) is not ActionScores:
         return None
     table = scores[0].table  # type: ignore[attr-defined]
-    if not all(type(s) is ActionScores and s.table is table for s in scores):  # type: ignore[attr-defined]
+    # C-level passes: this runs over ~2,000 entries several times per request
+    if set(map(type, scores)) != {ActionScores} or not all(map(is_, map(_TABLE, scores), repeat(table))):
         return None
-    return table, [s.row for s in scores]  # type: ignore[attr-defined]
+    return table, list(map(_ROW, scores))
+
+
+_TABLE, _ROW = attrgetter("table"), attrgetter("row")

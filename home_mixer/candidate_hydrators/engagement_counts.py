@@ -6,7 +6,8 @@ cold-start rule asks how many impressions that content already had.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from itertools import repeat
 
 from candidate_pipeline import Columns
 from home_mixer.candidate_hydrators.base import StoreHydrator
@@ -29,16 +30,19 @@ def count_fields(counts: dict[str, int]) -> dict[str, int]:
     return {field: int(next((counts[n] for n in names if n in counts), 0)) for field, names in COUNT_FIELDS.items()}
 
 
-def count_column(rows: Sequence[dict[str, int]], names: tuple[str, ...]) -> list[int]:
+def count_column(rows: Sequence[Mapping[str, int]], names: tuple[str, ...]) -> list[int]:
     """One candidate field over many count rows: the first of ``names`` present, else 0.
 
-    Column-wise (one comprehension per field) rather than :func:`count_fields` per row: the
-    same values without a dict and a generator per candidate.
+    Column-wise, one C-level ``get`` pass per name (a later name only fills rows still without
+    a value): the same values as :func:`count_fields` without a dict or a generator per row.
     """
     first, *others = names
-    if not others:
-        return [int(r.get(first, 0)) for r in rows]
-    return [int(r[first]) if first in r else int(next((r[n] for n in others if n in r), 0)) for r in rows]
+    get = dict.get if all(type(r) is dict for r in rows) else Mapping.get  # dict.get: a C call per row
+    values = list(map(get, rows, repeat(first)))
+    for name in others:
+        if None in values:
+            values = [v if v is not None else r.get(name) for v, r in zip(values, rows, strict=True)]
+    return [0 if v is None else int(v) for v in values]
 
 
 class EngagementCountsHydrator(StoreHydrator):

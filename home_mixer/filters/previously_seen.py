@@ -16,6 +16,8 @@ class PreviouslySeenPostsFilter(BaseStage):
     def filter(self, query: FeedQuery, candidates: list[PostCandidate]) -> FilterResult:
         seen = set(query.seen_ids)
         bloom = query.impression_bloom
+        if not seen and bloom is None:  # nothing seen: nothing to look up for ~2,000 candidates
+            return FilterResult(list(candidates), [], reasons=[])
 
         def rule(c: PostCandidate) -> str | None:
             for pid in c.related_ids():

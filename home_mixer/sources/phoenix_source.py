@@ -27,15 +27,8 @@ class PhoenixSource(BaseStage):
         hits, version = await self.retrieval.retrieve(
             query.viewer_id, query.retrieval_sequence, self.max_results, exclude
         )
-        return [
-            PostCandidate(
-                tweet_id=pid,
-                author_id=aid,
-                served_type=rp.ServedType.FOR_YOU_PHOENIX_RETRIEVAL,
-                retrieval_score=float(score),
-            )
-            for pid, aid, score in hits
-        ]
+        served = rp.ServedType.FOR_YOU_PHOENIX_RETRIEVAL
+        return [PostCandidate(pid, aid, served, retrieval_score=float(score)) for pid, aid, score in hits]
 
 
 def build(deps: Deps, max_results: int = PHOENIX_MAX_RESULTS) -> PhoenixSource:
