@@ -14,7 +14,7 @@
   ``cpu_*`` the thread CPU time of the same in-process queries; the load average is printed.
 * Ingest: the same protobuf events produced to a real broker (embedded tansu unless
   KAFKA_BOOTSTRAP_SERVERS is set), then read by a bare kafka-python consumer (baseline) and by
-  Thunder's EventConsumer + PostIngest into a fresh store, alternately ``REPEATS`` times; the
+  Thunder's RawBatchConsumer + PostIngest into a fresh store, alternately ``REPEATS`` times; the
   rates are the medians (every round is printed too).
 """
 
@@ -33,17 +33,18 @@ from multiprocessing.connection import Connection
 import numpy as np
 
 from bench.record import emit
-from infra.consumer_loop import EventConsumer
+from infra.consumer_loop import RawBatchConsumer
 from infra.grpc_server import make_channel, start_server
 from infra.kafka_io import ensure_topics, make_consumer, make_producer
 from infra.topics import key_for
 from protos import events_pb2, thunder_pb2, thunder_pb2_grpc
 from thunder.admission import Admission
-from thunder.ingest import PostIngest, validate_post_event
+from thunder.ingest import PostIngest
 from thunder.post_batch import PostBatch
 from thunder.post_store import PostStore
 from thunder.retrieval import InNetworkQuery, InNetworkRetriever
 from thunder.service import SERVICE_NAME, InNetworkPostsServicer
+from thunder.settings import ThunderSettings
 from thunder.wire import encode_response
 
 NOW = 1_780_000_000
@@ -224,8 +225,8 @@ def _raw_consume_rate(bootstrap: str, topic: str, n: int) -> float:
 def _ingest_rate(bootstrap: str, topic: str, n: int) -> float:
     store = PostStore(clock=lambda: NOW)
     t0 = time.perf_counter()
-    consumer = EventConsumer(name="bench-thunder", topics=[topic], message_type=events_pb2.PostEvent,
-                             handler=PostIngest(store, "bench"), bootstrap=bootstrap, validator=validate_post_event)
+    consumer = RawBatchConsumer(name="bench-thunder", topics=[topic], handler=PostIngest(store, "bench"),
+                                bootstrap=bootstrap, max_records=ThunderSettings().poll_max_records)
     consumer.start()
     deadline = time.monotonic() + 240
     try:

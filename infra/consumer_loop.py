@@ -14,6 +14,12 @@ It gives each consumer the same guarantees (DESIGN.md §3):
 Two modes: ``group_id`` set -> subscribe with that group (commits, resume where it left off);
 ``group_id`` None -> assign every partition of the topics and read from the beginning (a
 rebuild on every start, as X's serving Thunder does with a fresh group), no commits.
+
+Two kinds of consumer share that loop: :class:`EventConsumer` decodes each message with protobuf
+and hands the handler decoded :class:`Record` s; :class:`RawBatchConsumer` hands the handler a
+whole poll's raw values at once (:class:`RawBatch`) for a handler that decodes a batch faster
+than message by message (Thunder's ingest), and the handler reports which messages were
+malformed, which the loop then counts, logs and dead-letters one by one as above.
 """
 
 from __future__ import annotations
@@ -23,8 +29,9 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, Self, TypeVar
 
+import numpy as np
 from google.protobuf.message import DecodeError, Message
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
@@ -59,31 +66,53 @@ Validator = Callable[[M], str | None]
 """Returns None when the message is valid, else why not (the message is then counted malformed)."""
 
 
-class EventConsumer(Generic[M]):
-    """Runs ``handler`` over batches of decoded protobuf events on a background thread."""
+@dataclass(frozen=True)
+class RawBatch:
+    """One poll's messages, undecoded, in runs of one partition each (in poll order)."""
+
+    values: list[bytes]
+    runs: list[tuple[str, int, int]]  # (topic, partition, number of messages)
+
+    def partitions(self) -> np.ndarray:
+        """The partition of each message."""
+        return np.repeat(np.array([p for _, p, _ in self.runs], dtype=np.int64), [n for _, _, n in self.runs])
+
+    def one(self, i: int) -> RawBatch:
+        """A batch of message ``i`` alone."""
+        topic, partition = self._run_of(i)
+        return RawBatch([self.values[i]], [(topic, partition, 1)])
+
+    def _run_of(self, i: int) -> tuple[str, int]:
+        for topic, partition, n in self.runs:
+            if i < n:
+                return topic, partition
+            i -= n
+        raise IndexError(i)
+
+
+RawBatchHandler = Callable[[RawBatch], Sequence[tuple[int, str]]]
+"""Applies a batch; returns (index in the batch, why) of each message it found malformed."""
+
+
+class _ConsumerLoop:
+    """The poll loop, offsets, lag and malformed-message handling both consumers share."""
 
     def __init__(
         self,
         *,
         name: str,
         topics: Sequence[str],
-        message_type: type[M],
-        handler: Callable[[list[Record[M]]], None],
-        bootstrap: str | None = None,
-        group_id: str | None = None,
-        validator: Validator[M] | None = None,
-        dead_letter_topic: str | None = None,
-        poll_timeout_ms: int = 100,
-        max_records: int = 2000,
-        consumer_overrides: dict[str, object] | None = None,
+        bootstrap: str | None,
+        group_id: str | None,
+        dead_letter_topic: str | None,
+        poll_timeout_ms: int,
+        max_records: int,
+        consumer_overrides: dict[str, object] | None,
     ) -> None:
         self.name = name
         self.topics = list(topics)
-        self.message_type = message_type
-        self.handler = handler
         self.bootstrap = bootstrap
         self.group_id = group_id
-        self.validator = validator
         self.dead_letter_topic = dead_letter_topic
         self.poll_timeout_ms = poll_timeout_ms
         self.max_records = max_records
@@ -101,7 +130,7 @@ class EventConsumer(Generic[M]):
         self._last_malformed_log = 0.0
 
     # -- lifecycle -----------------------------------------------------------------------------
-    def start(self) -> EventConsumer[M]:
+    def start(self) -> Self:
         self._thread = threading.Thread(target=self._run, name=f"consumer-{self.name}", daemon=True)
         self._thread.start()
         return self
@@ -158,9 +187,8 @@ class EventConsumer(Generic[M]):
                     log.warning("%s: poll failed (%s); backing off", self.name, exc)
                     time.sleep(0.1)
                     continue
-                records = [r for part in batches.values() for r in part]
-                if records:
-                    self._process(records)
+                if any(batches.values()):
+                    self._process(batches)
                     if self.group_id:
                         self._commit(consumer)
                 self._update_lag(consumer)
@@ -197,17 +225,81 @@ class EventConsumer(Generic[M]):
             log.info("%s: caught up (%d applied, %d malformed)", self.name, self.applied, self.malformed)
             self.caught_up.set()
 
-    def _process(self, raw: list) -> None:
-        decoded: list[Record[M]] = []
+    def _process(self, batches: dict[TopicPartition, list]) -> None:
+        raise NotImplementedError
+
+    def _count_consumed(self, batches: dict[TopicPartition, list]) -> int:
         per_topic: dict[str, int] = {}
-        for r in raw:
-            per_topic[r.topic] = per_topic.get(r.topic, 0) + 1
-            msg = self._decode(r)
-            if msg is not None:
-                decoded.append(Record(r.topic, r.partition, r.offset, r.key, r.timestamp, msg))
-        self.consumed += len(raw)
-        for topic, count in per_topic.items():  # one labelled-counter lookup per batch, not per event
+        for tp, records in batches.items():  # one labelled-counter lookup per batch, not per event
+            per_topic[tp.topic] = per_topic.get(tp.topic, 0) + len(records)
+        for topic, count in per_topic.items():
             CONSUMED.labels(self.name, topic).inc(count)
+        total = sum(per_topic.values())
+        self.consumed += total
+        return total
+
+    def _malformed(self, topic: str, partition: int, offset: int, key: bytes | None, value: bytes | None,
+                   reason: str) -> None:
+        """Count, log (at most every 5 s) and dead-letter one malformed message."""
+        self.malformed += 1
+        MALFORMED.labels(self.name, topic).inc()
+        now = time.monotonic()
+        if now - self._last_malformed_log > 5:
+            self._last_malformed_log = now
+            log.warning("%s: skipping malformed message %s[%d]@%d: %s (total %d)",
+                        self.name, topic, partition, offset, reason, self.malformed)
+        self._dead_letter(topic, key, value, reason)
+
+    def _handler_failed(self, topic: str, key: bytes | None, value: bytes | None, exc: Exception) -> None:
+        self.handler_errors += 1
+        HANDLER_ERRORS.labels(self.name, topic).inc()
+        self._dead_letter(topic, key, value, f"handler: {exc}")
+
+    def _dead_letter(self, topic: str, key: bytes | None, value: bytes | None, reason: str) -> None:
+        if not self.dead_letter_topic:
+            return
+        try:
+            if self._dlq_producer is None:
+                self._dlq_producer = make_producer(self.bootstrap)
+            headers = [("source_topic", topic.encode()), ("reason", reason[:200].encode()), ("consumer", self.name.encode())]
+            self._dlq_producer.send(self.dead_letter_topic, key=key, value=value or b"", headers=headers)
+        except KafkaError as exc:
+            log.warning("%s: dead-letter publish failed: %s", self.name, exc)
+
+
+class EventConsumer(_ConsumerLoop, Generic[M]):
+    """Runs ``handler`` over batches of decoded protobuf events on a background thread."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        topics: Sequence[str],
+        message_type: type[M],
+        handler: Callable[[list[Record[M]]], None],
+        bootstrap: str | None = None,
+        group_id: str | None = None,
+        validator: Validator[M] | None = None,
+        dead_letter_topic: str | None = None,
+        poll_timeout_ms: int = 100,
+        max_records: int = 2000,
+        consumer_overrides: dict[str, object] | None = None,
+    ) -> None:
+        super().__init__(name=name, topics=topics, bootstrap=bootstrap, group_id=group_id,
+                         dead_letter_topic=dead_letter_topic, poll_timeout_ms=poll_timeout_ms,
+                         max_records=max_records, consumer_overrides=consumer_overrides)
+        self.message_type = message_type
+        self.handler = handler
+        self.validator = validator
+
+    def _process(self, batches: dict[TopicPartition, list]) -> None:
+        self._count_consumed(batches)
+        decoded: list[Record[M]] = []
+        for records in batches.values():
+            for r in records:
+                msg = self._decode(r)
+                if msg is not None:
+                    decoded.append(Record(r.topic, r.partition, r.offset, r.key, r.timestamp, msg))
         if not decoded:
             return
         try:
@@ -220,9 +312,7 @@ class EventConsumer(Generic[M]):
                     self.handler([rec])
                     self.applied += 1
                 except Exception as exc:  # noqa: BLE001
-                    self.handler_errors += 1
-                    HANDLER_ERRORS.labels(self.name, rec.topic).inc()
-                    self._dead_letter(rec.topic, rec.key, rec.message.SerializeToString(), f"handler: {exc}")
+                    self._handler_failed(rec.topic, rec.key, rec.message.SerializeToString(), exc)
 
     def _decode(self, r) -> M | None:
         reason: str | None = None
@@ -239,23 +329,71 @@ class EventConsumer(Generic[M]):
                     reason = self.validator(msg)
         if reason is None:
             return msg
-        self.malformed += 1
-        MALFORMED.labels(self.name, r.topic).inc()
-        now = time.monotonic()
-        if now - self._last_malformed_log > 5:
-            self._last_malformed_log = now
-            log.warning("%s: skipping malformed message %s[%d]@%d: %s (total %d)",
-                        self.name, r.topic, r.partition, r.offset, reason, self.malformed)
-        self._dead_letter(r.topic, r.key, r.value, reason)
+        self._malformed(r.topic, r.partition, r.offset, r.key, r.value, reason)
         return None
 
-    def _dead_letter(self, topic: str, key: bytes | None, value: bytes | None, reason: str) -> None:
-        if not self.dead_letter_topic:
+
+class RawBatchConsumer(_ConsumerLoop):
+    """Runs ``handler`` over each poll's raw values (:class:`RawBatch`) on a background thread;
+    the handler decodes them itself and reports the malformed ones."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        topics: Sequence[str],
+        handler: RawBatchHandler,
+        bootstrap: str | None = None,
+        group_id: str | None = None,
+        dead_letter_topic: str | None = None,
+        poll_timeout_ms: int = 100,
+        max_records: int = 2000,
+        consumer_overrides: dict[str, object] | None = None,
+    ) -> None:
+        super().__init__(name=name, topics=topics, bootstrap=bootstrap, group_id=group_id,
+                         dead_letter_topic=dead_letter_topic, poll_timeout_ms=poll_timeout_ms,
+                         max_records=max_records, consumer_overrides=consumer_overrides)
+        self.handler = handler
+
+    def _process(self, batches: dict[TopicPartition, list]) -> None:
+        self._count_consumed(batches)
+        records: list = []
+        values: list[bytes] = []
+        runs: list[tuple[str, int, int]] = []
+        for tp, part in batches.items():
+            part_values = [r.value for r in part]
+            if None in part_values:  # a null value is malformed before any decoding
+                for r in part:
+                    if r.value is None:
+                        self._malformed(r.topic, r.partition, r.offset, r.key, None, "empty value")
+                part = [r for r in part if r.value is not None]
+                part_values = [r.value for r in part]
+            if part:
+                records += part
+                values += part_values
+                runs.append((tp.topic, tp.partition, len(part)))
+        if not values:
             return
+        batch = RawBatch(values, runs)
+        failed = 0
         try:
-            if self._dlq_producer is None:
-                self._dlq_producer = make_producer(self.bootstrap)
-            headers = [("source_topic", topic.encode()), ("reason", reason[:200].encode()), ("consumer", self.name.encode())]
-            self._dlq_producer.send(self.dead_letter_topic, key=key, value=value or b"", headers=headers)
-        except KafkaError as exc:
-            log.warning("%s: dead-letter publish failed: %s", self.name, exc)
+            malformed = list(self.handler(batch))
+        except Exception:  # noqa: BLE001 - isolate the bad event, keep the rest
+            log.exception("%s: batch handler failed; retrying events one by one", self.name)
+            malformed, failed = self._one_by_one(batch, records)
+        for i, reason in malformed:
+            r = records[i]
+            self._malformed(r.topic, r.partition, r.offset, r.key, r.value, reason)
+        self.applied += len(values) - len(malformed) - failed
+
+    def _one_by_one(self, batch: RawBatch, records: list) -> tuple[list[tuple[int, str]], int]:
+        """(malformed, number that failed) when each message is handled alone."""
+        malformed: list[tuple[int, str]] = []
+        failed = 0
+        for i, r in enumerate(records):
+            try:
+                malformed += [(i, reason) for _, reason in self.handler(batch.one(i))]
+            except Exception as exc:  # noqa: BLE001
+                failed += 1
+                self._handler_failed(r.topic, r.key, r.value, exc)
+        return malformed, failed

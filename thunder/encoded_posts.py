@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 import numpy as np
 
-from thunder.wire import encode_elements
+from thunder.wire import ROW, encode_rows
 
 _BYTES_OVERHEAD = sys.getsizeof(b"")  # header of one bytes object
 
@@ -30,18 +30,16 @@ class EncodedPosts:
 
     def append(self, columns: dict[str, np.ndarray], flags: np.ndarray) -> None:
         """Encode and add the next ``len(flags)`` rows."""
-        blob, sizes = encode_elements(columns, flags)
-        self._extend(blob.tobytes(), np.cumsum(sizes).tolist())
-
-    def _extend(self, data: bytes, ends: list[int]) -> None:
-        k = len(ends)
+        data, sizes = encode_rows(columns, flags)
+        k = len(sizes)
         if self.n + k > len(self.elements):
             grown = np.empty(max(self.n + k, len(self.elements) * 3 // 2), dtype=object)
             grown[: self.n] = self.elements[: self.n]
             self.elements = grown
-        self.elements[self.n : self.n + k] = [data[start:end] for start, end in zip([0, *ends[:-1]], ends, strict=True)]
+        starts = range(0, k * ROW, ROW)
+        self.elements[self.n : self.n + k] = [data[start : start + size] for start, size in zip(starts, sizes.tolist(), strict=True)]
         self.n += k
-        self._payload += len(data)
+        self._payload += int(sizes.sum())
 
     def gather(self, rows: np.ndarray) -> bytes:
         """The serialized response holding ``rows`` in that order (an object-array gather and

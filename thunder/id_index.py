@@ -141,25 +141,39 @@ class IdIndex:
         if (self.size + self._removed + len(keys)) > _MAX_LOAD * self._homes:
             self._rebuild(self.size + len(keys))
         values = np.asarray(values, dtype=np.int32)
-        slots = self._home(keys)
         pending = np.arange(len(keys))
+        slots = self._home(keys)
         while len(pending):
-            free = self.keys[slots] <= EMPTY
-            claim_idx = pending[free]
-            claim_slots = slots[free]
-            # several pending keys may want the same free slot: the first one takes it
-            first = first_occurrences(claim_slots)
-            winners = np.zeros(len(claim_idx), dtype=bool)
-            winners[first] = True
-            won_slots = claim_slots[winners]
+            # each key claims the first free slot (empty or removed) in its window; of the keys
+            # claiming one slot the first takes it, the others look again in the next round
+            window = self._windows[slots].view(np.int64).reshape(len(pending), WINDOW)
+            free = (window <= EMPTY).view(np.uint64).ravel()
+            claims = np.flatnonzero(free)
+            bits = free[claims]
+            target = slots[claims] + (np.bitwise_count((bits & (~bits + _ONE)) - _ONE) >> 3).astype(np.int64)
+            first = first_occurrences(target)
+            won, won_slots = claims[first], target[first]
             self._removed -= int(np.count_nonzero(self.keys[won_slots] == REMOVED))
-            self.keys[won_slots] = keys[claim_idx[winners]]
-            self.values[won_slots] = values[claim_idx[winners]]
-            placed = np.zeros(len(pending), dtype=bool)
-            placed[np.flatnonzero(free)[winners]] = True
-            pending = pending[~placed]
-            slots = (slots[~placed] + 1) % self._total
+            self.keys[won_slots] = keys[pending[won]]
+            self.values[won_slots] = values[pending[won]]
+            left = np.ones(len(pending), dtype=bool)
+            left[won] = False
+            slots = np.where(free == 0, slots + WINDOW, slots)  # a full window: look past it
+            pending, slots = pending[left], slots[left]
+            tail = slots >= self._homes  # past the last home slot: the chain may wrap around
+            if tail.any():
+                self._place_one_by_one(keys, values, pending[tail], slots[tail])
+                pending, slots = pending[~tail], slots[~tail]
         self.size += len(keys)
+
+    def _place_one_by_one(self, keys: np.ndarray, values: np.ndarray, pending: np.ndarray, slots: np.ndarray) -> None:
+        """Finish an insert slot by slot (chains that ran past the last home slot wrap around)."""
+        for i, slot in zip(pending.tolist(), slots.tolist(), strict=True):
+            while self.keys[slot] > EMPTY:
+                slot = (slot + 1) % self._total
+            self._removed -= int(self.keys[slot] == REMOVED)
+            self.keys[slot] = keys[i]
+            self.values[slot] = values[i]
 
     def remove(self, keys: np.ndarray) -> int:
         """Remove the keys that are present; returns how many were."""

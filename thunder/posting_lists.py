@@ -10,12 +10,11 @@ all three lists of an author (originals, secondary, video) here, as list ``3 * a
 Why one arena instead of a list object per author: a thousand followees' newest entries can
 then be gathered with one fancy-indexing expression instead of a thousand Python calls.
 
-Time keys: a parallel int64 array ``keys`` holds, at every arena slot, ``off << 32 | upper``
-where ``upper`` is the largest ``created_at`` of the entries up to that slot (a running max,
-so it bounds every older entry even when a late event arrived out of order) and slots not in
-use hold ``upper = 2^32 - 1``. Segments are laid out in increasing ``off`` and never share one,
-so ``keys[:used]`` is sorted as a whole: one ``np.searchsorted`` answers "how many of this
-list's newest entries can be at least as new as t?" for a thousand lists at once.
+Time bounds: a parallel uint32 array ``bound`` holds, at every live slot, the largest
+``created_at`` of the list's entries up to that slot (a running max, so it bounds every older
+entry even when a late event arrived out of order). Within a list the bounds never increase
+from the newest entry to the oldest, so "how many of this list's newest entries can be at least
+as new as t?" is a search in each list's segment.
 
 Meta records: each list's ``off``, ``head``, ``length``, ``cap`` and ``probe`` (the time bound at
 depths :data:`PROBE_DEPTHS` from the newest end, refreshed on append) share one 64-byte record,
@@ -35,7 +34,7 @@ import numpy as np
 from thunder.array_ops import runs
 
 _MIN_CAPACITY = 4
-_LOW = np.int64(0xFFFFFFFF)  # low 32 bits of a key: the time bound; this value marks a free slot
+_LOW = np.int64(0xFFFFFFFF)  # created_at is clipped below this (seconds < 2^32)
 NO_TIME = -1  # "no entry": older than any created_at
 # Eight probes, so a list's "probe >= t" row is 8 bytes and counts as one uint64 popcount.
 PROBE_DEPTHS = np.array([1, 2, 4, 8, 16, 24, 32, 48], dtype=np.int64)
@@ -95,7 +94,7 @@ class PostingLists:
 
     def __init__(self, arena_capacity: int = 1024) -> None:
         self.arena = np.zeros(arena_capacity, dtype=np.int32)
-        self.keys = np.zeros(arena_capacity, dtype=np.int64)  # off << 32 | running max created_at
+        self.bound = np.zeros(arena_capacity, dtype=np.uint32)  # running max created_at, per slot
         self.used = 0  # arena slots handed out
         self.live = 0  # entries currently in lists
         self.meta = np.zeros(0, dtype=META)
@@ -119,7 +118,7 @@ class PostingLists:
 
     @property
     def nbytes(self) -> int:
-        return self.arena.nbytes + self.keys.nbytes + self.meta.nbytes
+        return self.arena.nbytes + self.bound.nbytes + self.meta.nbytes
 
     def ensure_lists(self, n: int) -> None:
         """Make room for list indexes ``< n`` (new lists start empty)."""
@@ -149,12 +148,12 @@ class PostingLists:
             self._make_room(uniq[~fits], want[~fits], uniq, want)
         off = self.off[uniq]
         end = off + self.head[uniq] + length
-        prior = np.where(length > 0, self.keys[np.maximum(end - 1, 0)] & _LOW, 0)
+        prior = np.where(length > 0, self.bound[np.maximum(end - 1, 0)], 0)
         group_rank = np.repeat(np.arange(len(uniq), dtype=np.int64), counts)
         upper = _grouped_running_max(np.maximum(when, np.repeat(prior, counts)), group_rank)
         pos = np.repeat(end, counts) + rank
         self.arena[pos] = r
-        self.keys[pos] = np.repeat(off << 32, counts) | upper
+        self.bound[pos] = upper
         self.length[uniq] = want
         self._refresh_probes(uniq, end + counts, want)
         self.live += len(a)
@@ -162,7 +161,7 @@ class PostingLists:
     def _refresh_probes(self, lists: np.ndarray, end: np.ndarray, length: np.ndarray) -> None:
         """Re-read the probe bounds of lists that grew (0 past a list's length). Popping the
         oldest entries leaves the newest ones, hence the probes, as they are."""
-        bounds = self.keys[np.maximum(end[:, None] - PROBE_DEPTHS, 0)] & _LOW
+        bounds = self.bound[np.maximum(end[:, None] - PROBE_DEPTHS, 0)]
         self.meta["probe"][lists] = np.where(PROBE_DEPTHS <= length[:, None], bounds, 0)
 
     def pop_oldest(self, lists: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -176,23 +175,17 @@ class PostingLists:
         popped = self.arena[(self.off[lists] + self.head[lists])[group] + within].astype(np.int64)
         self.head[lists] += counts.astype(np.int32)
         self.length[lists] -= counts.astype(np.int32)
-        empty = lists[self.length[lists] == 0]
-        self.head[empty] = 0  # an emptied segment is reused from its start ...
-        self._mark_free(self.off[empty], self.cap[empty].astype(np.int64))  # ... so its old keys go
+        self.head[lists[self.length[lists] == 0]] = 0  # an emptied segment is reused from its start
         self.live -= len(popped)
         return popped
 
-    def _mark_free(self, offs: np.ndarray, caps: np.ndarray) -> None:
-        group, within = ranges(offs, caps)
-        self.keys[offs[group] + within] = (offs[group] << 32) | _LOW
-
-    def _move_live(self, lists: np.ndarray, new_off: np.ndarray, arena: np.ndarray, keys: np.ndarray) -> None:
-        """Copy each list's live entries to the start of its new segment (rewriting key offsets)."""
+    def _move_live(self, lists: np.ndarray, new_off: np.ndarray, arena: np.ndarray, bound: np.ndarray) -> None:
+        """Copy each list's live entries to the start of its new segment."""
         group, within = ranges(new_off, self.length[lists].astype(np.int64))
         src = (self.off[lists] + self.head[lists])[group] + within
         dst = new_off[group] + within
         arena[dst] = self.arena[src]
-        keys[dst] = (new_off[group] << 32) | (self.keys[src] & _LOW)
+        bound[dst] = self.bound[src]
 
     def _make_room(self, lists: np.ndarray, needed: np.ndarray, batch: np.ndarray, batch_want: np.ndarray) -> None:
         """Give ``lists`` segments of at least ``needed`` entries. When the arena is full and
@@ -204,14 +197,13 @@ class PostingLists:
                 self._compact(batch, batch_want)
                 return
             size = max(len(self.arena) * 2, self.used + total)
-            for name in ("arena", "keys"):
+            for name in ("arena", "bound"):
                 old = getattr(self, name)
                 grown = np.zeros(size, dtype=old.dtype)
                 grown[: self.used] = old[: self.used]
                 setattr(self, name, grown)
         new_off = self.used + np.cumsum(new_cap) - new_cap
-        self._mark_free(new_off, new_cap)
-        self._move_live(lists, new_off, self.arena, self.keys)
+        self._move_live(lists, new_off, self.arena, self.bound)
         self.off[lists] = new_off
         self.head[lists] = 0
         self.cap[lists] = new_cap.astype(np.int32)
@@ -226,11 +218,9 @@ class PostingLists:
         new_off = np.cumsum(new_cap) - new_cap
         used = int(new_cap.sum())
         arena = np.zeros(max(used * 2, 1024), dtype=np.int32)
-        keys = np.zeros(len(arena), dtype=np.int64)
-        group, within = ranges(new_off, new_cap)
-        keys[new_off[group] + within] = (new_off[group] << 32) | _LOW
-        self._move_live(lists, new_off, arena, keys)
-        self.arena, self.keys = arena, keys
+        bound = np.zeros(len(arena), dtype=np.uint32)
+        self._move_live(lists, new_off, arena, bound)
+        self.arena, self.bound = arena, bound
         self.off[lists] = new_off
         self.head[lists] = 0
         self.cap[lists] = new_cap.astype(np.int32)
@@ -273,13 +263,22 @@ class PostingLists:
     def bound_beyond(self, seg: Segments, window: np.ndarray) -> np.ndarray:
         """Latest possible created_at of an entry older than the newest ``window`` (NO_TIME if none)."""
         more = window < seg.length
-        return np.where(more, self.keys[np.where(more, seg.end - window - 1, 0)] & _LOW, NO_TIME)
+        return np.where(more, self.bound[np.where(more, seg.end - window - 1, 0)].astype(np.int64), NO_TIME)
 
     def count_since_in(self, seg: Segments, since: int) -> np.ndarray:
-        """Exact number of newest entries whose bound is at least ``since`` (a binary search
-        over the arena: for the few lists a query rescans)."""
-        found = np.searchsorted(self.keys[: self.used], (seg.off << 32) | max(int(since), 0))
-        return np.clip(seg.end - np.maximum(found, seg.start), 0, None)
+        """Exact number of newest entries whose bound is at least ``since``: a binary search in
+        every list's segment at once (for the few lists a query rescans)."""
+        since = max(int(since), 0)
+        lo = np.zeros(len(seg.length), dtype=np.int64)  # that many newest entries qualify ...
+        hi = seg.length + 1  # ... and that many do not
+        while True:
+            open_ = np.flatnonzero(hi - lo > 1)
+            if len(open_) == 0:
+                return lo
+            mid = (lo[open_] + hi[open_]) // 2
+            ok = self.bound[seg.end[open_] - mid] >= since
+            lo[open_[ok]] = mid[ok]
+            hi[open_[~ok]] = mid[~ok]
 
     def newest(self, lists: np.ndarray, limit: int | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Up to ``limit`` newest entries per list, newest first: (rows, index into ``lists``)."""
@@ -303,4 +302,4 @@ class PostingLists:
         """The time bound of every entry, aligned with :meth:`all_entries` (for rebuilding)."""
         length = self.length[lists].astype(np.int64)
         group, within = ranges(np.zeros(len(lists), dtype=np.int64), length)
-        return self.keys[(self.off[lists] + self.head[lists])[group] + within] & _LOW
+        return self.bound[(self.off[lists] + self.head[lists])[group] + within].astype(np.int64)

@@ -17,13 +17,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from infra.consumer_loop import EventConsumer
+from infra.consumer_loop import RawBatchConsumer
 from infra.grpc_server import ServerHandle, start_server
 from infra.settings import ConnectionSettings, connection_settings
-from protos import events_pb2
 from thunder import metrics
 from thunder.admission import Admission
-from thunder.ingest import PostIngest, validate_post_event
+from thunder.ingest import PostIngest
 from thunder.post_store import LIST_NAMES, PostStore
 from thunder.service import SERVICE_NAME, InNetworkPostsServicer
 from thunder.settings import ThunderSettings
@@ -34,7 +33,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class ThunderServer:
     store: PostStore
-    consumer: EventConsumer[events_pb2.PostEvent]
+    consumer: RawBatchConsumer
     handle: ServerHandle
     settings: ThunderSettings
     instance: str
@@ -79,7 +78,7 @@ class ThunderServer:
         await asyncio.to_thread(self.consumer.stop)
 
 
-def _export_metrics(instance: str, store: PostStore, consumer: EventConsumer) -> None:
+def _export_metrics(instance: str, store: PostStore, consumer: RawBatchConsumer) -> None:
     for name in LIST_NAMES:
         metrics.POSTS_STORED.labels(instance, name).set_function(lambda n=name: store.list_sizes()[n])
     metrics.POSTS_IN_STORE.labels(instance).set_function(lambda: len(store))
@@ -102,15 +101,14 @@ async def start_thunder(
     connection = connection or connection_settings()
     topic = topic or connection.topic_posts
     store = PostStore(retention_s=settings.retention_s, clock=clock)
-    consumer: EventConsumer[events_pb2.PostEvent] = EventConsumer(
+    consumer = RawBatchConsumer(
         name=f"thunder-{instance}",
         topics=[topic],
-        message_type=events_pb2.PostEvent,
         handler=PostIngest(store, instance, None if settings.partitions is None else set(settings.partitions)),
         bootstrap=bootstrap or connection.kafka_bootstrap_servers,
         group_id=None,
-        validator=validate_post_event,
         dead_letter_topic=connection.topic_dead_letter if settings.dead_letter else None,
+        max_records=settings.poll_max_records,
     )
     servicer = InNetworkPostsServicer(store, Admission(settings.max_concurrent, settings.qps_limit), instance)
     handle = await start_server(

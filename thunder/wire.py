@@ -1,10 +1,12 @@
-"""Serialize a ``GetInNetworkPostsResponse`` straight from result columns, vectorised.
+"""Serialize ``GetInNetworkPostsResponse`` elements straight from light-post columns, vectorised.
 
-Why: building 1,200 ``LightPost`` messages one by one costs ~3 ms in Python, three times the
-whole query. Protobuf's wire format for this message is simple (varints only), so numpy writes
-every post's bytes at once; the output is byte-for-byte what ``SerializeToString`` produces
-(a test checks that) and any protobuf client parses it. The store encodes each post once at
-insert (:mod:`thunder.encoded_posts`), so a response is a gather of pre-encoded bytes.
+Why: building 1,200 ``LightPost`` messages one by one costs ~3 ms in Python, and ingest encodes
+every post once (:mod:`thunder.encoded_posts`), so encoding must be cheap per post. Protobuf's
+wire format for this message is simple (varints only): each post's element (tag, length, then
+each non-zero field's tag and varint in field order) is written into its own 128-byte row of a
+scratch buffer, one field at a time for all posts at once, the low 8 varint bytes as one
+unaligned uint64 store. The output is byte-for-byte what ``SerializeToString`` produces (a test
+checks that) and any protobuf client parses it.
 """
 
 from __future__ import annotations
@@ -22,10 +24,56 @@ _FIELDS: list[tuple[int, str | np.uint8]] = [
     (9, "source_user_id"), (10, HAS_VIDEO), (11, "conversation_id"),
 ]
 _RESPONSE_POSTS_TAG = 0x0A  # field 1, length-delimited
+ROW = 128  # scratch bytes per post: the largest element (2 + 8 * 11 + 3 * 2 = 96) plus a store's spill
 _THRESHOLDS = np.array([1 << (7 * k) for k in range(1, 10)], dtype=np.uint64)
-_TAGS = np.array([number << 3 for number, _ in _FIELDS], dtype=np.uint8)  # varint wire type 0
-_SHIFTS = np.arange(0, 70, 7, dtype=np.uint64)  # a varint has at most 10 groups of 7 bits
-_GROUP = np.arange(10)
+# continuation bits of a varint's first 8 bytes, by its length in bytes (index 0 unused)
+_CONTINUE = np.array([0] + [int.from_bytes(b"\x80" * (n - 1) + b"\x00" * (9 - n), "little") for n in range(1, 9)]
+                     + [int.from_bytes(b"\x80" * 8, "little")] * 2, dtype=np.uint64)
+_U = np.uint64
+
+
+def _spread(values: np.ndarray) -> np.ndarray:
+    """The low 56 bits of each value as eight 7-bit groups, one per byte (little-endian)."""
+    x = values & _U(0x00FFFFFFFFFFFFFF)
+    x = (x & _U(0x000000000FFFFFFF)) | ((x & _U(0x00FFFFFFF0000000)) << _U(4))
+    x = (x & _U(0x00003FFF00003FFF)) | ((x & _U(0x0FFFC0000FFFC000)) << _U(2))
+    return (x & _U(0x007F007F007F007F)) | ((x & _U(0x3F803F803F803F80)) << _U(1))
+
+
+def encode_rows(columns: dict[str, np.ndarray], flags: np.ndarray) -> tuple[bytes, np.ndarray]:
+    """Each post's ``posts`` element of the response (tag, length, LightPost fields): returns
+    the scratch buffer, where post ``i``'s element starts at ``i * ROW``, and the elements' sizes.
+
+    Fields are written in order at each post's running offset; an absent field is written too
+    but does not advance the offset, so the next field overwrites it (and bytes past an
+    element's end are never read)."""
+    n = len(flags)
+    scratch = np.zeros(n * ROW + 16, dtype=np.uint8)
+    words = np.ndarray((n * ROW + 8,), dtype="<u8", buffer=scratch, strides=(1,))  # unaligned uint64 at each byte
+    base = np.arange(n, dtype=np.int64) * ROW
+    scratch[base] = _RESPONSE_POSTS_TAG
+    at = base + 2
+    for number, source in _FIELDS:
+        tag = number << 3  # varint wire type 0
+        if isinstance(source, str):
+            values = columns[source].astype(np.int64).view(np.uint64)
+            length = np.searchsorted(_THRESHOLDS, values, side="right") + 1
+            scratch[at] = tag
+            words[at + 1] = _spread(values) | _CONTINUE[length]
+            long = np.flatnonzero(length > 8)  # bytes 9 and 10 of the longest varints
+            if len(long):
+                top = values[long] >> _U(56)
+                scratch[at[long] + 9] = (top & _U(0x7F)) | np.where(length[long] == 10, 0x80, 0).astype(np.uint64)
+                scratch[at[long] + 10] = top >> _U(7)
+            at = at + np.where(values != 0, 1 + length, 0)
+        else:
+            present = (flags & source) != 0
+            scratch[at] = tag
+            scratch[at + 1] = 1
+            at = at + 2 * present
+    sizes = at - base
+    scratch[base + 1] = sizes - 2  # <= 94 < 128: a single varint byte
+    return scratch.tobytes(), sizes
 
 
 def encode_response(posts: LightPosts) -> bytes:
@@ -33,41 +81,8 @@ def encode_response(posts: LightPosts) -> bytes:
     query attached them, else encoded here."""
     if posts.wire is not None:
         return posts.wire
-    return encode_elements(posts.columns, posts.flags)[0].tobytes()
-
-
-def encode_elements(columns: dict[str, np.ndarray], flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each post's ``posts`` element of the response (tag, length, LightPost fields), concatenated;
-    returns (bytes as uint8, size of each post's element).
-
-    All fields at once: a (post, field, byte) cube holds every field's tag and varint groups, a
-    validity mask drops absent fields and unused groups, and row-major order does the rest."""
-    n = len(flags)
-    if n == 0:
-        return np.zeros(0, dtype=np.uint8), np.zeros(0, dtype=np.int64)
-    values = np.empty((n, len(_FIELDS)), dtype=np.uint64)
-    for i, (_, source) in enumerate(_FIELDS):
-        if isinstance(source, str):
-            values[:, i] = columns[source].astype(np.int64).view(np.uint64)
-        else:
-            values[:, i] = (flags & source) != 0
-    present = values != 0
-    length = np.searchsorted(_THRESHOLDS, values, side="right") + 1  # varint bytes per field
-    cube = np.empty((n, len(_FIELDS), 11), dtype=np.uint8)
-    cube[:, :, 0] = _TAGS
-    more = _GROUP < (length - 1)[:, :, None]
-    cube[:, :, 1:] = ((values[:, :, None] >> _SHIFTS) & np.uint64(0x7F)).astype(np.uint8) | (more.astype(np.uint8) << 7)
-    valid = np.empty(cube.shape, dtype=bool)
-    valid[:, :, 0] = present
-    valid[:, :, 1:] = (_GROUP < length[:, :, None]) & present[:, :, None]
-    # msg_len <= 8 * 11 + 3 * 2 = 94 < 128, so the element length is a single varint byte
-    msg_len = (present * (1 + length)).sum(axis=1)
-    head = np.empty((n, 2), dtype=np.uint8)
-    head[:, 0] = _RESPONSE_POSTS_TAG
-    head[:, 1] = msg_len
-    matrix = np.concatenate([head, cube.reshape(n, -1)], axis=1)
-    mask = np.concatenate([np.ones((n, 2), dtype=bool), valid.reshape(n, -1)], axis=1)
-    return np.compress(mask.ravel(), matrix.ravel()), msg_len + 2
+    data, sizes = encode_rows(posts.columns, posts.flags)
+    return b"".join(data[i * ROW : i * ROW + size] for i, size in enumerate(sizes.tolist()))
 
 
 def to_protos(posts: LightPosts) -> list[thunder_pb2.LightPost]:
