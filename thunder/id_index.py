@@ -145,19 +145,22 @@ class IdIndex:
         slots = self._home(keys)
         while len(pending):
             # each key claims the first free slot (empty or removed) in its window; of the keys
-            # claiming one slot the first takes it, the others look again in the next round
+            # claiming one slot the last write wins (read back), the others look again next round
             window = self._windows[slots].view(np.int64).reshape(len(pending), WINDOW)
             free = (window <= EMPTY).view(np.uint64).ravel()
             claims = np.flatnonzero(free)
             bits = free[claims]
-            target = slots[claims] + (np.bitwise_count((bits & (~bits + _ONE)) - _ONE) >> 3).astype(np.int64)
-            first = first_occurrences(target)
-            won, won_slots = claims[first], target[first]
-            self._removed -= int(np.count_nonzero(self.keys[won_slots] == REMOVED))
-            self.keys[won_slots] = keys[pending[won]]
-            self.values[won_slots] = values[pending[won]]
+            # each free slot is one 0x01 byte: bits - 1 sets the 8 * k bits below the first (k), and
+            # the other free bytes add at most 7 more, which >> 3 drops
+            target = slots[claims] + (np.bitwise_count(bits - _ONE) >> 3).astype(np.int64)
+            was_removed = self.keys[target] == REMOVED
+            claimed = keys[pending[claims]]
+            self.keys[target] = claimed
+            won = self.keys[target] == claimed
+            self._removed -= int(np.count_nonzero(was_removed & won))
+            self.values[target[won]] = values[pending[claims[won]]]
             left = np.ones(len(pending), dtype=bool)
-            left[won] = False
+            left[claims[won]] = False
             slots = np.where(free == 0, slots + WINDOW, slots)  # a full window: look past it
             pending, slots = pending[left], slots[left]
             tail = slots >= self._homes  # past the last home slot: the chain may wrap around
