@@ -26,8 +26,8 @@ deployment is designed only.
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterable, Sequence
 
 import redis.asyncio as aioredis
 
@@ -122,6 +122,13 @@ class PostCache:
             self._posts.move_to_end(post_id)
         return post
 
+    def get_many(self, post_ids: Sequence[int]) -> list[events_pb2.PostCreated | None]:
+        """:meth:`get` of each id, in C-level passes (a request looks up ~2,000)."""
+        found = list(map(self._posts.get, post_ids))
+        deque(map(self._posts.move_to_end, [p for p, post in zip(post_ids, found, strict=True) if post is not None]),
+              maxlen=0)
+        return found
+
     def put(self, post_id: int, post: events_pb2.PostCreated) -> None:
         if not self.max_size:
             return
@@ -173,14 +180,9 @@ class FeedUserStateReader(RedisUserState):
             del self._inflight[ids]
 
     async def _fetch_posts(self, ids: tuple[int, ...]) -> dict[int, events_pb2.PostCreated]:
-        cached: list[tuple[int, events_pb2.PostCreated]] = []
-        misses: list[int] = []
-        for p in ids:
-            post = self.post_cache.get(p)
-            if post is None:
-                misses.append(p)
-            else:
-                cached.append((p, post))
+        found = self.post_cache.get_many(ids)
+        cached = [(p, post) for p, post in zip(ids, found, strict=True) if post is not None]
+        misses = [p for p, post in zip(ids, found, strict=True) if post is None]
         pipe = self.client.pipeline(transaction=False)
         if cached:
             await self._missing(args=[*_POST_CORE, _joined(p for p, _ in cached)], client=pipe)

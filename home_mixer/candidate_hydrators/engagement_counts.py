@@ -47,7 +47,7 @@ def count_column(rows: Sequence[Mapping[str, int]], names: tuple[str, ...]) -> l
 
 class EngagementCountsHydrator(StoreHydrator):
     async def hydrate(self, query: FeedQuery, candidates: Sequence[PostCandidate]) -> Columns:
-        shown = [c.original_tweet_id for c in candidates]
+        shown = [c.retweeted_tweet_id or c.tweet_id for c in candidates]  # original_tweet_id, inlined
         counts = await self.reader.engagement_counts(sorted(set(shown)))
         found = [counts.get(p) for p in shown]
         rows = [i for i, got in enumerate(found) if got is not None]

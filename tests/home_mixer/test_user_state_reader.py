@@ -107,3 +107,9 @@ def test_post_cache_is_a_bounded_lru() -> None:
     PostCache(0).put(1, events_pb2.PostCreated(post_id=1))
     with pytest.raises(ValueError):
         PostCache(-1)
+    many = PostCache(2)
+    for pid in (1, 2):
+        many.put(pid, events_pb2.PostCreated(post_id=pid))
+    assert [p and p.post_id for p in many.get_many([2, 9, 1])] == [2, None, 1]  # 1 is now the most recent
+    many.put(3, events_pb2.PostCreated(post_id=3))
+    assert many.get(2) is None and many.get(1) is not None
