@@ -18,7 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from infra.consumer_loop import RawBatchConsumer
-from infra.grpc_server import ServerHandle, start_server
 from infra.settings import ConnectionSettings, connection_settings
 from thunder import metrics
 from thunder.admission import Admission
@@ -26,6 +25,7 @@ from thunder.ingest import PostIngest
 from thunder.post_store import LIST_NAMES, PostStore
 from thunder.service import SERVICE_NAME, InNetworkPostsServicer
 from thunder.settings import ThunderSettings
+from thunder.threaded_server import ThreadedServerHandle, start_threaded_server
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 class ThunderServer:
     store: PostStore
     consumer: RawBatchConsumer
-    handle: ServerHandle
+    handle: ThreadedServerHandle
     settings: ThunderSettings
     instance: str
     serving: bool = False
@@ -111,10 +111,12 @@ async def start_thunder(
         max_records=settings.poll_max_records,
     )
     servicer = InNetworkPostsServicer(store, Admission(settings.max_concurrent, settings.qps_limit), instance)
-    handle = await start_server(
+    handle = start_threaded_server(
         register=servicer.register,
         service_names=[SERVICE_NAME],
         address=f"{settings.host}:{settings.port}",
+        workers=settings.grpc_workers,
+        max_concurrent_rpcs=settings.max_concurrent,
         settings=connection,
     )
     _export_metrics(instance, store, consumer)
