@@ -42,6 +42,7 @@ class TransformerConfig:
     ffn_multiplier: float = 2.0
     qk_norm: bool = True
     rope_base: float = 10_000.0
+    dropout: float = 0.0  # on each block's attention and MLP outputs, while training only
 
     def __post_init__(self) -> None:
         if self.num_q_heads % self.num_kv_heads:
@@ -52,6 +53,8 @@ class TransformerConfig:
             raise ValueError(f"head_dim must be even for rotary positions, got {self.head_dim}")
         if min(self.dim, self.num_layers, self.num_q_heads, self.num_kv_heads, self.head_dim) < 1:
             raise ValueError(f"all transformer sizes must be positive: {self}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
 
     @property
     def ffn_dim(self) -> int:
@@ -69,6 +72,8 @@ class RMSNorm(nn.Module):
         self.weight = nn.Parameter(torch.ones(dim))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dtype == torch.float32:  # torch's fused kernel: the same sums, fewer passes
+            return F.rms_norm(x, self.weight.shape, self.weight, self.eps)
         xf = x.float()
         normed = xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + self.eps)
         return normed.to(x.dtype) * self.weight
@@ -126,6 +131,23 @@ def apply_rope(x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor]) -> torc
     half = x.shape[-1] // 2
     x1, x2 = x[..., :half], x[..., half:]
     return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
+
+
+def rotation_matrices(
+    positions: torch.Tensor, head_dim: int, base: float, dtype: torch.dtype
+) -> torch.Tensor:
+    """``[B, d, d]`` with ``x @ R[b] == apply_rope(x, rope_tables(positions[b]))`` (one position
+    per row): the rotary embedding as a matrix, for tokens that all share a position."""
+    cos, sin = rope_tables(positions.reshape(-1, 1), head_dim, base, dtype)
+    cos, sin = cos.reshape(-1, head_dim // 2), sin.reshape(-1, head_dim // 2)
+    half = head_dim // 2
+    idx = torch.arange(half, device=positions.device)
+    rot = torch.zeros(positions.numel(), head_dim, head_dim, dtype=dtype, device=positions.device)
+    rot[:, idx, idx] = cos
+    rot[:, idx + half, idx + half] = cos
+    rot[:, idx + half, idx] = -sin
+    rot[:, idx, idx + half] = sin
+    return rot
 
 
 # ---------------------------------------------------------------------------------------- masks
@@ -219,12 +241,15 @@ class Attention(nn.Module):
         return apply_rope(q, rope), apply_rope(k, rope), v
 
     def forward(
-        self, x: torch.Tensor, rope: Rope, mask: torch.Tensor
+        self, x: torch.Tensor, rope: Rope, mask: torch.Tensor | None
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Full masked attention; also returns this layer's rotated K and V ``[B, kv_heads, T, d]``."""
+        """Full masked attention (``mask`` None: every token sees every token); also returns this
+        layer's rotated K and V ``[B, kv_heads, T, d]``."""
         b, t, _ = x.shape
         q, k, v = self._qkv(x, rope)
-        attn_mask = mask if mask.dim() == 4 else (mask[None, None] if mask.dim() == 2 else mask[:, None])
+        attn_mask = mask
+        if mask is not None and mask.dim() != 4:
+            attn_mask = mask[None, None] if mask.dim() == 2 else mask[:, None]
         groups = self.cfg.num_q_heads // self.cfg.num_kv_heads
         out = F.scaled_dot_product_attention(
             q, k.repeat_interleave(groups, 1), v.repeat_interleave(groups, 1), attn_mask=attn_mask
@@ -234,37 +259,66 @@ class Attention(nn.Module):
     def forward_cached(
         self,
         x: torch.Tensor,
-        rope: Rope,
+        rotation: tuple[torch.Tensor, torch.Tensor],
         cache_k: torch.Tensor,
         cache_v: torch.Tensor,
-        key_bias: torch.Tensor,
+        key_bias: torch.Tensor | None,
     ) -> torch.Tensor:
         """Candidates attend to the cached prefix keys and to themselves only (never to each other).
 
-        The softmax over [prefix keys..., own key] is computed without materialising the
-        concatenation: a shared max, exponentials in place, and the own-key term added back.
-        ``key_bias [B*kv_heads, 1, P]`` is 0 for valid prefix keys and -inf for padding.
+        Every candidate sits at the same rotary position, so qk-norm weight + rotation is one
+        ``[d, d]`` matrix per batch row (``rotation`` = (for q, for k), from ``Transformer``), applied
+        to the whole projection with one matmul instead of slices, products and a concatenation.
+
+        The softmax over [prefix keys..., own key] splits exactly into the attention over the
+        prefix alone (``out_p``, with its log-sum-exp ``lse``) and the own term: with
+        ``w = sigmoid(own_score - lse)``, the result is ``(1 - w) · out_p + w · v_own``. The
+        prefix part is a plain attention of ``g·T`` queries (the query heads that share a kv
+        head, stacked) over ``P`` keys, so it runs as one fused kernel with no GQA copies.
+        ``key_bias [B, 1, 1, P]`` is 0 for valid prefix keys and -inf for padding (None: all valid).
         """
         b, t, _ = x.shape
         c = self.cfg
-        g, kvh, d = c.num_q_heads // c.num_kv_heads, c.num_kv_heads, c.head_dim
-        q, k, v = self._qkv(x, rope)
-        q = q * d**-0.5
-        # Group the query heads that share a kv head: [B*kvh, g*T, d].
-        qg = q.reshape(b * kvh, g * t, d)
-        kg = k.reshape(b * kvh, 1, t, d).expand(b * kvh, g, t, d).reshape(b * kvh, g * t, d)
-        vg = v.reshape(b * kvh, 1, t, d).expand(b * kvh, g, t, d).reshape(b * kvh, g * t, d)
-        ck = cache_k.reshape(b * kvh, -1, d)
-        cv = cache_v.reshape(b * kvh, -1, d)
-        scores = torch.baddbmm(key_bias, qg, ck.transpose(1, 2))  # [B*kvh, g*T, P]
-        own = (qg * kg).sum(-1, keepdim=True)  # [B*kvh, g*T, 1]
-        peak = torch.maximum(scores.amax(-1, keepdim=True), own)
-        scores.sub_(peak).exp_()
-        own = (own - peak).exp_()
-        denom = scores.sum(-1, keepdim=True) + own
-        out = torch.baddbmm(own * vg, scores, cv) / denom  # [B*kvh, g*T, d]
-        out = out.reshape(b, c.num_q_heads, t, d).transpose(1, 2).reshape(b, t, -1)
-        return self.o_proj(out)
+        h, kvh, d = c.num_q_heads, c.num_kv_heads, c.head_dim
+        rot_q, rot_k = rotation
+        q, k, v = self.qkv_proj(x).view(b, t, h + 2 * kvh, d).split([h, kvh, kvh], dim=2)
+        if c.qk_norm:
+            q = _unit_rms(q, self.q_norm.eps)
+            k = _unit_rms(k, self.k_norm.eps)
+        # [B, T*H, d] @ [B, d, d]: weight, rotation and the 1/sqrt(d) scale of q in one matmul each.
+        q = torch.bmm(q.reshape(b, t * h, d), rot_q).view(b, t, kvh, h // kvh, d)
+        k = torch.bmm(k.reshape(b, t * kvh, d), rot_k).view(b, t, kvh, 1, d)
+        v = v.reshape(b, t, kvh, 1, d)
+        own = (q * k).sum(-1).permute(0, 2, 3, 1)  # [B, kvh, g, T] (q carries the scale)
+        qg = q.permute(0, 2, 3, 1, 4).reshape(b, kvh, t * h // kvh, d)  # [B, kvh, g*T, d]
+        out_p, lse = _prefix_attention(qg, cache_k, cache_v, key_bias)
+        w = torch.sigmoid(own.reshape(lse.shape) - lse)[..., None]  # weight of the own key
+        out = out_p.view(b, kvh, h // kvh, t, d).permute(0, 3, 1, 2, 4)  # [B, T, kvh, g, d]
+        out = torch.addcmul(out, w.view(b, kvh, h // kvh, t, 1).permute(0, 3, 1, 2, 4), v - out)
+        return self.o_proj(out.reshape(b, t, h * d))
+
+
+def _unit_rms(x: torch.Tensor, eps: float) -> torch.Tensor:
+    """RMSNorm without its weight (the weight is folded into the rotation matrix)."""
+    return F.rms_norm(x, x.shape[-1:], None, eps)
+
+
+_FLASH_CPU = getattr(torch.ops.aten, "_scaled_dot_product_flash_attention_for_cpu", None)
+
+
+def _prefix_attention(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, key_bias: torch.Tensor | None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Attention of pre-scaled ``q [B, G, M, d]`` over ``k, v [B, G, P, d]``: (output, log-sum-exp
+    ``[B, G, M]``). On CPU it is torch's fused flash kernel (it returns the log-sum-exp the
+    split softmax needs); elsewhere, or without that kernel, the same sums written out."""
+    if _FLASH_CPU is not None and q.device.type == "cpu" and not torch.is_grad_enabled():
+        return _FLASH_CPU(q, k, v, attn_mask=key_bias, scale=1.0)
+    scores = q @ k.transpose(-1, -2)
+    if key_bias is not None:
+        scores = scores + key_bias
+    lse = torch.logsumexp(scores, -1)
+    return torch.exp(scores - lse[..., None]) @ v, lse
 
 
 class MLP(nn.Module):
@@ -276,7 +330,22 @@ class MLP(nn.Module):
         self.down = nn.Linear(cfg.ffn_dim, cfg.dim, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.down(F.gelu(self.up(x), approximate="tanh"))
+        hidden = self.up(x)
+        if torch.is_grad_enabled():
+            return self.down(F.gelu(hidden, approximate="tanh"))
+        return self.down(_gelu_tanh_inplace(hidden))
+
+
+_GELU_C = 2.0 * math.sqrt(2.0 / math.pi)
+
+
+def _gelu_tanh_inplace(x: torch.Tensor) -> torch.Tensor:
+    """gelu(tanh) of ``x`` overwriting it, via 0.5·(1 + tanh(z)) == sigmoid(2z): the same function
+    as ``F.gelu(approximate="tanh")`` (within float rounding), but torch's sigmoid is vectorised
+    where its tanh is not, so inference takes about half the time. No autograd: inference only."""
+    z = x * x
+    z.mul_(0.044715 * _GELU_C).add_(_GELU_C).mul_(x)
+    return x.mul_(z.sigmoid_())
 
 
 class Block(nn.Module):
@@ -288,16 +357,34 @@ class Block(nn.Module):
         self.mlp = MLP(cfg)
 
     def forward(
-        self, x: torch.Tensor, rope: Rope, mask: torch.Tensor
+        self, x: torch.Tensor, rope: Rope, mask: torch.Tensor | None
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        p = self.attn.cfg.dropout if self.training else 0.0
         attn_out, k, v = self.attn(self.attn_norm(x), rope, mask)
+        if p:
+            attn_out = F.dropout(attn_out, p)
         x = x + attn_out
-        return x + self.mlp(self.mlp_norm(x)), k, v
+        mlp_out = self.mlp(self.mlp_norm(x))
+        if p:
+            mlp_out = F.dropout(mlp_out, p)
+        return x + mlp_out, k, v
 
     def forward_cached(
-        self, x: torch.Tensor, rope: Rope, k: torch.Tensor, v: torch.Tensor, key_bias: torch.Tensor
+        self,
+        x: torch.Tensor,
+        rotation: torch.Tensor,
+        k: torch.Tensor,
+        v: torch.Tensor,
+        key_bias: torch.Tensor | None,
     ) -> torch.Tensor:
-        x = x + self.attn.forward_cached(self.attn_norm(x), rope, k, v, key_bias)
+        """``rotation [B, d, d]``: the rotary map of the candidates' shared position."""
+        attn = self.attn
+        scale = attn.cfg.head_dim**-0.5
+        if attn.cfg.qk_norm:
+            rot = (rotation * (attn.q_norm.weight[:, None] * scale), rotation * attn.k_norm.weight[:, None])
+        else:
+            rot = (rotation * scale, rotation)
+        x = x + attn.forward_cached(self.attn_norm(x), rot, k, v, key_bias)
         return x + self.mlp(self.mlp_norm(x))
 
 
@@ -313,16 +400,22 @@ class Transformer(nn.Module):
     def _rope(self, positions: torch.Tensor, dtype: torch.dtype) -> Rope:
         return rope_tables(positions, self.cfg.head_dim, self.cfg.rope_base, dtype)
 
-    def forward(self, x: torch.Tensor, positions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Hidden states ``[B, T, D]`` of a full sequence under ``mask`` (``[T,T]``/``[B,T,T]``)."""
+    def forward(self, x: torch.Tensor, positions: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        """Hidden states ``[B, T, D]`` of a full sequence under ``mask`` (``[T,T]``/``[B,T,T]``;
+        None = no mask)."""
         return self.forward_prefix(x, positions, mask, key_valid=None)[0]
 
     def forward_prefix(
-        self, x: torch.Tensor, positions: torch.Tensor, mask: torch.Tensor, key_valid: torch.Tensor | None
+        self,
+        x: torch.Tensor,
+        positions: torch.Tensor,
+        mask: torch.Tensor | None,
+        key_valid: torch.Tensor | None,
     ) -> tuple[torch.Tensor, KVCache]:
         """Run the prefix (user + history) and keep every layer's K/V for ``forward_cached``.
 
         ``key_valid [B, P]`` says which prefix tokens candidates may attend to (padding excluded).
+        ``mask`` None (no padding anywhere) takes attention's unmasked kernel.
         """
         rope = self._rope(positions, x.dtype)
         keys, values = [], []
@@ -337,16 +430,27 @@ class Transformer(nn.Module):
     def forward_cached(self, x: torch.Tensor, positions: torch.Tensor, cache: KVCache) -> torch.Tensor:
         """Hidden states of candidate tokens ``[B, C, D]`` scored against a cached prefix.
 
-        ``positions`` is ``[B, C]`` or, when every candidate shares one position (the
-        right-anchored scheme), ``[B, 1]``.
+        ``positions`` is ``[B, 1]`` or ``[B, C]``; either way every candidate of a row must share
+        one position (the right-anchored scheme puts them all at H), which is what lets the
+        rotation be one matrix per row.
         """
         if x.shape[0] != cache.batch_size:
             raise ValueError(f"candidate batch {x.shape[0]} != cached prefix batch {cache.batch_size}")
-        rope = self._rope(positions, x.dtype)
-        kvh = self.cfg.num_kv_heads
-        bias = torch.zeros(cache.key_valid.shape, dtype=x.dtype, device=x.device)
-        bias = bias.masked_fill(~cache.key_valid, float("-inf"))
-        bias = bias[:, None, None, :].expand(-1, kvh, 1, -1).reshape(-1, 1, bias.shape[-1])
+        if (
+            positions.dim() != 2
+            or positions.shape[0] != x.shape[0]
+            or positions.shape[1] not in (1, x.shape[1])
+        ):
+            raise ValueError(
+                f"positions must be [B, 1] or [B, C], got {tuple(positions.shape)} for {tuple(x.shape)}"
+            )
+        if bool((positions != positions[:, :1]).any()):
+            raise ValueError("the cached path needs every candidate of a row at one position")
+        rotation = rotation_matrices(positions[:, 0], self.cfg.head_dim, self.cfg.rope_base, x.dtype)
+        bias = None
+        if not bool(cache.key_valid.all()):
+            bias = torch.zeros(cache.key_valid.shape, dtype=x.dtype, device=x.device)
+            bias = bias.masked_fill(~cache.key_valid, float("-inf"))[:, None, None, :]
         for block, k, v in zip(self.blocks, cache.keys, cache.values, strict=True):
-            x = block.forward_cached(x, rope, k, v, bias)
+            x = block.forward_cached(x, rotation, k, v, bias)
         return self.final_norm(x)

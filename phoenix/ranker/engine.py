@@ -19,6 +19,7 @@ import torch.nn.functional as F
 
 from phoenix.actions import DISCRETE_ACTIONS, OUTPUT_SLOTS, UNMODELLED_LOG_PROB
 from phoenix.checkpoint import CheckpointError, load_checkpoint, load_state_into
+from phoenix.heap import keep_freed_memory
 from phoenix.ranker.config import RankerConfig
 from phoenix.ranker.features import CandidateItem, HistoryItem, UserContext, build_batch
 from phoenix.ranker.model import PhoenixRanker
@@ -49,6 +50,8 @@ class RankerEngine:
         self.version = version
         self.device = torch.device(device)
         self.chunk_size = chunk_size
+        if self.device.type == "cpu":
+            keep_freed_memory()  # activations reuse heap pages instead of faulting in new ones
 
     @classmethod
     def from_checkpoint(cls, path: str, device: str = "cpu", chunk_size: int = 512) -> RankerEngine:

@@ -89,3 +89,46 @@ def test_candidates_are_isolated() -> None:
 def test_gqa_config_is_validated() -> None:
     with pytest.raises(ValueError, match="multiple"):
         TransformerConfig(num_q_heads=3, num_kv_heads=2)
+
+
+def test_rotation_matrix_is_the_rotary_embedding() -> None:
+    from phoenix.transformer import apply_rope, rope_tables, rotation_matrices
+
+    positions = torch.tensor([0, 7, 300])
+    x = torch.randn(3, 5, 16)
+    rot = rotation_matrices(positions, 16, 10_000.0, torch.float32)
+    by_tables = apply_rope(x[:, None], rope_tables(positions[:, None], 16, 10_000.0, torch.float32))[:, 0]
+    assert torch.allclose(x @ rot, by_tables, atol=1e-5)
+
+
+def test_cached_path_without_the_fused_kernel_gives_the_same_scores(monkeypatch) -> None:
+    import phoenix.transformer as transformer
+
+    model, x, pos, valid, p = _setup()
+    with torch.no_grad():
+        _, cache = model.forward_prefix(x[:, :p], pos[:, :p], prefix_mask(valid), valid)
+        fused = model.forward_cached(x[:, p:], pos[:, p:], cache)
+        monkeypatch.setattr(transformer, "_FLASH_CPU", None)
+        written_out = model.forward_cached(x[:, p:], pos[:, p:], cache)
+    assert torch.allclose(fused, written_out, atol=1e-5)
+
+
+def test_cached_path_needs_one_position_per_row() -> None:
+    model, x, pos, valid, p = _setup()
+    with torch.no_grad():
+        _, cache = model.forward_prefix(x[:, :p], pos[:, :p], prefix_mask(valid), valid)
+        mixed = pos[:, p:].clone()
+        mixed[0, 1] += 1
+        with pytest.raises(ValueError, match="one position"):
+            model.forward_cached(x[:, p:], mixed, cache)
+        with pytest.raises(ValueError, match="positions must be"):
+            model.forward_cached(x[:, p:], pos[:, p : p + 2], cache)
+
+
+def test_unmasked_prefix_equals_an_all_true_mask() -> None:
+    model, x, pos, _, p = _setup()
+    valid = torch.ones(2, p, dtype=torch.bool)
+    with torch.no_grad():
+        masked = model(x[:, :p], pos[:, :p], prefix_mask(valid))
+        unmasked = model(x[:, :p], pos[:, :p], None)
+    assert torch.allclose(masked, unmasked, atol=1e-5)
