@@ -33,8 +33,9 @@ class ThunderClient(Protocol):
 
 @runtime_checkable
 class RankerClient(Protocol):
-    """Phoenix ranker (RecsysPredictor.PredictNextActions) with the candidates as columns;
-    the answer's row i is candidate i."""
+    """Phoenix ranker (RecsysPredictor.PredictNextActions) with the candidates as columns. The
+    answer's row i is for ``tweet_ids[i]``; the real ranker answers every candidate in order, a
+    candidate left out stays unscored."""
 
     async def predict_packed(
         self,

@@ -144,8 +144,7 @@ class WeightedScorer(BaseStage):
 
     def matrices(self, query: FeedQuery, scored: Sequence[PostCandidate]) -> tuple[list[str], np.ndarray, np.ndarray]:
         """(actions, probabilities ``[n, actions]``, weights ``[n, actions]``) of scored
-        candidates: the probability columns read with C-level ``dict.get`` passes, each row's
-        weights from its variant's table."""
+        candidates (:func:`probabilities_of`), each row's weights from its variant's table."""
         keys = [self._variant(query, c) for c in scored]
         variants = list(dict.fromkeys(keys))
         tables = [self._table(v) for v in variants]
@@ -157,12 +156,6 @@ class WeightedScorer(BaseStage):
             position = {v: k for k, v in enumerate(variants)}
             weights = table_weights[np.fromiter(map(position.__getitem__, keys), dtype=np.intp, count=len(keys))]
         return actions, probabilities_of([c.phoenix_scores for c in scored], actions), weights
-
-    def sums(self, query: FeedQuery, scored: Sequence[PostCandidate]) -> tuple[list[float], list[float], list[float]]:
-        """(positive sums, negative sums, weighted scores) of scored candidates, vectorised."""
-        _, probabilities, weights = self.matrices(query, scored)
-        pos, neg, weighted = self._sums(probabilities * weights)
-        return pos.tolist(), neg.tolist(), weighted.tolist()
 
     def _sums(self, contributions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The same IEEE operations in the same order as :meth:`explain` (one action column at a
