@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from infra.consumer_loop import RawBatchConsumer
+from infra.grpc_server import ServerHandle, start_server
 from infra.settings import ConnectionSettings, connection_settings
 from thunder import metrics
 from thunder.admission import Admission
@@ -25,7 +26,6 @@ from thunder.ingest import PostIngest
 from thunder.post_store import LIST_NAMES, PostStore
 from thunder.service import SERVICE_NAME, InNetworkPostsServicer
 from thunder.settings import ThunderSettings
-from thunder.threaded_server import ThreadedServerHandle, start_threaded_server
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 class ThunderServer:
     store: PostStore
     consumer: RawBatchConsumer
-    handle: ThreadedServerHandle
+    handle: ServerHandle
     settings: ThunderSettings
     instance: str
     serving: bool = False
@@ -111,12 +111,10 @@ async def start_thunder(
         max_records=settings.poll_max_records,
     )
     servicer = InNetworkPostsServicer(store, Admission(settings.max_concurrent, settings.qps_limit), instance)
-    handle = start_threaded_server(
+    handle = await start_server(
         register=servicer.register,
         service_names=[SERVICE_NAME],
         address=f"{settings.host}:{settings.port}",
-        workers=settings.grpc_workers,
-        max_concurrent_rpcs=settings.max_concurrent,
         settings=connection,
     )
     _export_metrics(instance, store, consumer)

@@ -21,7 +21,6 @@ class ThunderSettings(BaseSettings):
     metrics_port: int = Field(default=c.METRICS_PORT, description="Prometheus HTTP port (0 = off)")
     retention_s: int = Field(default=c.POST_RETENTION_SECONDS, gt=0)
     max_concurrent: int = Field(default=256, gt=0, description="in-flight requests before RESOURCE_EXHAUSTED")
-    grpc_workers: int = Field(default=4, gt=0, description="gRPC worker threads (answers hold the GIL: a few suffice)")
     qps_limit: float = Field(default=c.QPS_LIMIT, gt=0, description="token-bucket rate before RESOURCE_EXHAUSTED")
     partitions: list[int] | None = Field(default=None, description="sharded mode: serve only the authors of these partitions")
     trim_interval_s: float = Field(default=c.AUTO_TRIM_INTERVAL_SECONDS, gt=0)
