@@ -211,14 +211,16 @@ class InNetworkRetriever:
     def _post_rules(self, q: InNetworkQuery, rows: np.ndarray, flags: np.ndarray) -> np.ndarray:
         """The rules for reposts and replies (a few hundred of a query's candidates): drop
         reposts of the viewer's own posts, X's reply rule, and for video requests the repost
-        source rule."""
-        reposts = (flags & IS_RETWEET) != 0
-        ok = ~(reposts & (self.store.table["source_user_id"][rows] == q.user_id))
-        replies = np.flatnonzero((flags & IS_REPLY) != 0)
+        source rule. Each column is read for the posts that need it only (each read is a cache miss)."""
+        ok = np.ones(len(rows), dtype=bool)
+        reposts = np.flatnonzero(flags & IS_RETWEET)
+        if len(reposts):
+            ok[reposts] = self.store.table["source_user_id"][rows[reposts]] != q.user_id
+        replies = np.flatnonzero(flags & IS_REPLY)
         if len(replies):
             ok[replies] &= self._reply_rule(q, rows[replies])
         if q.is_video_request:
-            sourced = np.flatnonzero(reposts & ((flags & HAS_VIDEO) == 0))
+            sourced = np.flatnonzero((flags & (IS_RETWEET | HAS_VIDEO)) == IS_RETWEET)
             if len(sourced):
                 ok[sourced] &= self._source_has_video(rows[sourced])
         return ok
@@ -235,9 +237,12 @@ class InNetworkRetriever:
         table = self.store.table
         found, parent_flags, parent_reply_to = self.store.reply_parents(rows)
         ok = found & ((parent_flags & (IS_REPLY | IS_RETWEET)) == 0)
-        to_root_reply = np.flatnonzero(found & ~ok & (parent_reply_to != 0) & (parent_reply_to == table["conversation_id"][rows]))
-        if len(to_root_reply):
-            ok[to_root_reply] = _is_in(table["in_reply_to_user_id"][rows[to_root_reply]], q.following_ids)
+        maybe = np.flatnonzero(found & ~ok & (parent_reply_to != 0))
+        if len(maybe):
+            r = rows[maybe]
+            to_root_reply = (parent_reply_to[maybe] == table["conversation_id"][r]) & _is_in(
+                table["in_reply_to_user_id"][r], q.following_ids)
+            ok[maybe] = to_root_reply
         return ok
 
 
