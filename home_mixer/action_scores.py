@@ -46,7 +46,7 @@ class ActionScores(Mapping[str, float]):
     """Row ``row`` of a :class:`ScoreTable`: action name -> probability, read-only.
 
     Compares equal to a dict with the same items; ``dict(view)`` and :meth:`as_dict` give a new
-    plain dict of Python floats (a pickled view unpickles as one).
+    plain dict of Python floats.
     """
 
     __slots__ = ("_dict", "row", "table")
@@ -92,9 +92,6 @@ class ActionScores(Mapping[str, float]):
 
     def __repr__(self) -> str:
         return f"ActionScores({self._items()!r})"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return dict, (self._items(),)
 
 
 def as_plain_dict(scores: Mapping[str, float]) -> dict[str, float]:

@@ -10,7 +10,7 @@ explanation a :class:`LazyTerms` view of its row, which reads as the tuple of te
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any, overload
+from typing import overload
 
 import numpy as np
 
@@ -91,6 +91,3 @@ class LazyTerms(Sequence[ActionTerm]):
 
     def __repr__(self) -> str:
         return repr(self.terms())
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return tuple, (self.terms(),)  # pickles as the plain tuple it stands for
