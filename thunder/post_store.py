@@ -151,10 +151,12 @@ class PostStore:
         return result
 
     def _author_indexes(self, author_ids: np.ndarray) -> np.ndarray:
+        """Dense index of each author, numbering the new ones (ids > 0) in id order."""
         dense = self.authors.get(author_ids)
-        missing = dense < 0
-        if missing.any():
-            new = np.unique(author_ids[missing])
+        missing = np.flatnonzero(dense < 0)
+        if len(missing):
+            unknown = author_ids[missing]
+            new = sorted_unique(unknown)
             new = new[new > 0]
             start = self.n_authors
             self.authors.insert(new, np.arange(start, start + len(new)))
@@ -165,7 +167,9 @@ class PostStore:
             self.author_ids[start : start + len(new)] = new
             self.n_authors += len(new)
             self.lists.ensure_lists(self.n_authors * len(LIST_NAMES))
-            dense = self.authors.get(author_ids)
+            if len(new):  # (ids <= 0 stay unknown)
+                at = np.minimum(np.searchsorted(new, unknown), len(new) - 1)
+                dense[missing] = np.where(new[at] == unknown, start + at, -1)
         return dense
 
     def _append_to_lists(self, rows: np.ndarray, authors: np.ndarray, flags: np.ndarray, created: np.ndarray) -> None:
