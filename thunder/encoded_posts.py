@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import struct
 import sys
+
 import numpy as np
 
 from thunder.wire import ROW, encode_rows

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from thunder.array_ops import first_occurrences
+from thunder.array_ops import sorted_unique
 
 EMPTY = 0
 REMOVED = -1
@@ -181,7 +181,7 @@ class IdIndex:
     def remove(self, keys: np.ndarray) -> int:
         """Remove the keys that are present; returns how many were."""
         slots = self._find_slots(_valid(keys))
-        slots = np.unique(slots[slots >= 0])
+        slots = sorted_unique(slots[slots >= 0])
         self.keys[slots] = REMOVED
         self.size -= len(slots)
         self._removed += len(slots)

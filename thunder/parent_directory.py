@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from thunder.array_ops import sorted_unique
 from thunder.id_index import IdIndex
 from thunder.post_table import ALIVE
 
@@ -67,7 +68,7 @@ class ParentDirectory:
 
     def remove(self, post_ids: np.ndarray) -> int:
         rows = self.index.get(post_ids)
-        rows = np.unique(rows[rows >= 0])
+        rows = sorted_unique(rows[rows >= 0])
         self.flags[rows] &= ~ALIVE
         self.index.remove(self.cols["post_id"][rows])
         self.alive -= len(rows)

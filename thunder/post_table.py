@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from thunder.array_ops import sorted_unique
+
 INT_COLUMNS = (
     "post_id",
     "author_id",
@@ -68,7 +70,7 @@ class PostTable:
 
     def kill(self, rows: np.ndarray) -> np.ndarray:
         """Flag rows dead; returns the rows that were alive."""
-        rows = np.unique(rows)
+        rows = sorted_unique(rows)
         live = rows[(self.flags[rows] & ALIVE) != 0]
         self.flags[live] &= ~ALIVE
         self.alive -= len(live)
