@@ -49,11 +49,13 @@ class AuthorColdStartScorer(BaseStage):
 
     async def score(self, query: FeedQuery, candidates: Sequence[PostCandidate]) -> list[dict[str, Any] | None]:
         out: list[dict[str, Any] | None] = [None] * len(candidates)
-        ranked = sorted((i for i, c in enumerate(candidates) if c.score is not None), key=lambda i: -candidates[i].score)
+        scores = [c.score for c in candidates]
+        # best first, ties in input order (a reverse sort is stable too)
+        ranked = sorted((i for i, s in enumerate(scores) if s is not None), key=scores.__getitem__, reverse=True)
         if len(ranked) <= self.slot:
             return out
-        target = candidates[ranked[self.slot]].score
-        nonzero = sum(1 for i in ranked if candidates[i].score > 0)
+        target = scores[ranked[self.slot]]
+        nonzero = sum(scores[i] > 0 for i in ranked)  # type: ignore[operator]
         for rank, i in enumerate(ranked):
             c = candidates[i]
             if self.eligible(c, rank, nonzero):

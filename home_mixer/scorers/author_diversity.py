@@ -30,7 +30,8 @@ class AuthorDiversityScorer(BaseStage):
 
     async def score(self, query: FeedQuery, candidates: Sequence[PostCandidate]) -> Columns:
         scores = [c.score for c in candidates]
-        ranked = sorted((i for i, s in enumerate(scores) if s is not None), key=lambda i: -scores[i])  # type: ignore[operator]
+        # best first, ties in input order (a reverse sort is stable too)
+        ranked = sorted((i for i, s in enumerate(scores) if s is not None), key=scores.__getitem__, reverse=True)  # type: ignore[arg-type]
         per_author: dict[int, int] = {}
         multipliers: dict[int, float] = {}  # by k: a handful of distinct values per request
         applied: list[float] = []

@@ -136,6 +136,12 @@ def test_author_diversity_multipliers_and_order() -> None:
     assert cands[1].score == pytest.approx(0.99 * 0.625)
 
 
+def test_author_diversity_ties_keep_input_order() -> None:
+    cands = [PostCandidate(1, 7, score=0.5), PostCandidate(2, 7, score=0.5), PostCandidate(3, 7, score=0.9)]
+    run_explained(AuthorDiversityScorer(), q(), cands)
+    assert [c.explanation.author_diversity_multiplier for c in cands] == [0.625, 0.4375, 1.0]
+
+
 def test_oon_discount_rules() -> None:
     cands = [
         PostCandidate(1, 5, in_network=False, score=1.0),
