@@ -39,8 +39,10 @@ class EncodedPosts:
             grown = np.empty(max(self.n + k, len(self.elements) * 3 // 2), dtype=object)
             grown[: self.n] = self.elements[: self.n]
             self.elements = grown
-        # one struct unpack cuts every row's element out of the scratch buffer (half the cost of slicing)
-        self.elements[self.n : self.n + k] = struct.unpack_from("".join(map(_ROW_FORMATS.__getitem__, sizes.tolist())), data)
+        # one struct unpack cuts every row's element out of the scratch buffer (half the cost of
+        # slicing); a Struct of our own, since struct.unpack_from would cache this one-off format
+        rows = struct.Struct("".join(map(_ROW_FORMATS.__getitem__, sizes.tolist())))
+        self.elements[self.n : self.n + k] = rows.unpack_from(data)
         self.n += k
         self._payload += int(sizes.sum())
 
