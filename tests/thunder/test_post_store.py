@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import tracemalloc
+
 import numpy as np
 
 from protos import thunder_pb2
@@ -159,11 +162,18 @@ def test_memory_per_post_is_compact() -> None:
          "source_user_id": np.zeros(n, np.int64), "conversation_id": np.zeros(n, np.int64)},
         np.zeros(n, np.uint8),
     )
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
     store = PostStore(clock=lambda: s.NOW)
     for chunk in np.array_split(np.arange(n), 25):
         store.insert(posts.select(chunk))
+    gc.collect()
+    allocated = tracemalloc.get_traced_memory()[0] - base  # everything, not just what nbytes() counts
+    tracemalloc.stop()
     assert len(store) == n
     assert store.nbytes() / n < 300
+    assert allocated / n < 300, f"{allocated / n:.0f} bytes per post allocated"
 
 
 def test_reply_parent_hints_follow_late_dead_and_reinserted_parents() -> None:
