@@ -24,7 +24,15 @@ from thunder.encoded_posts import EncodedPosts
 from thunder.id_index import IdIndex
 from thunder.parent_directory import ParentDirectory
 from thunder.post_batch import PostBatch
-from thunder.post_table import ALIVE, HAS_VIDEO, IS_REPLY, IS_RETWEET, PostTable
+from thunder.post_table import (
+    ALIVE,
+    HAS_VIDEO,
+    HINT_GENERATIONS,
+    IS_REPLY,
+    IS_RETWEET,
+    PostTable,
+    absent_hint,
+)
 from thunder.posting_lists import PostingLists
 
 LIST_NAMES = ("original", "secondary", "video")
@@ -72,6 +80,7 @@ class PostStore:
         self.tombstones: dict[int, int] = {}
         self.foreign = ParentDirectory()  # sharded mode: other shards' posts, for parent lookups
         self.trim_iteration = 0
+        self.generation = 0  # insert batches that added posts: a parent absent at one is absent until the next
 
     # -- sizes ----------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -130,6 +139,8 @@ class PostStore:
             flags = batch.flags.copy()
             flags[(cols["in_reply_to_post_id"] != 0) | (cols["in_reply_to_user_id"] != 0)] |= IS_REPLY
             self.foreign.add(cols["post_id"], cols["created_at"], cols["in_reply_to_post_id"], flags)
+            if len(batch):
+                self._next_generation()
             return result
 
     def _insert(self, batch: PostBatch) -> InsertResult:
@@ -143,9 +154,10 @@ class PostStore:
         rows = self.table.append(cols, flags)
         self.encoded.append(cols, flags)
         self.index.insert(cols["post_id"], rows)
+        self._next_generation()
         replies = np.flatnonzero(cols["in_reply_to_post_id"])
         if len(replies):  # after the index insert, so parents in this same batch are found
-            self.table.parent_row[rows[replies]] = self.index.get(cols["in_reply_to_post_id"][replies])
+            self.table.parent_row[rows[replies]] = self._hints(self.index.get(cols["in_reply_to_post_id"][replies]))
         authors = self._author_indexes(cols["author_id"])
         self._append_to_lists(rows, authors, flags, cols["created_at"])
         return result
@@ -291,23 +303,34 @@ class PostStore:
 
     def reply_parents(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """:meth:`parents` of the replies at ``rows``, read through the table's parent-row hints
-        (only the replies whose hint is missing or dead are looked up, and their hints refreshed).
-        in_reply_to_post_id is only read where the parent is a reply or a repost: the reply rule
-        looks at it nowhere else, and each read is a cache miss."""
+        (:mod:`thunder.post_table`): only replies whose hint is unknown or dead, or says "absent"
+        as of an older insert, are looked up, and their hints refreshed. in_reply_to_post_id is
+        only read where the parent is a reply or a repost: the reply rule looks at it nowhere
+        else, and each read is a cache miss."""
         parent = self.table.parent_row[rows]
-        flags = self.table.flags[parent]  # (row -1 reads the last row: masked by found below)
+        flags = self.table.flags[parent]  # (a negative hint reads the last row: masked by found below)
         found = (parent >= 0) & ((flags & ALIVE) != 0)
         in_reply_to = np.zeros(len(rows), dtype=np.int64)
-        stale = np.flatnonzero(~found)
+        stale = np.flatnonzero(~found & (parent != absent_hint(self.generation)))
         if len(stale):
             post_ids = self.table["in_reply_to_post_id"][rows[stale]]
             looked_up = self.index.get(post_ids)
-            self.table.parent_row[rows[stale]] = looked_up
-            parent[stale] = looked_up
             found[stale], flags[stale], in_reply_to[stale] = self._parent_rows(post_ids, looked_up)
+            # (a parent found in the foreign directory has no row: its hint stays unknown)
+            self.table.parent_row[rows[stale]] = np.where(found[stale] & (looked_up < 0), -1, self._hints(looked_up))
+            parent[stale] = looked_up
         not_original = np.flatnonzero(found & (parent >= 0) & ((flags & (IS_REPLY | IS_RETWEET)) != 0))
         in_reply_to[not_original] = self.table["in_reply_to_post_id"][parent[not_original]]
         return found, flags, in_reply_to
+
+    def _hints(self, rows: np.ndarray) -> np.ndarray:
+        """Parent-row hints for lookup results: the row, or "absent as of this generation"."""
+        return np.where(rows >= 0, rows, absent_hint(self.generation))
+
+    def _next_generation(self) -> None:
+        self.generation += 1
+        if self.generation % HINT_GENERATIONS == 0:  # hints only tell generations apart modulo this
+            self.table.forget_absent_hints()
 
     def _parent_rows(self, post_ids: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         found = rows >= 0

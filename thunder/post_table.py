@@ -6,8 +6,10 @@ live rows; a row removed by delete or trim is only flagged dead. 8 int64 columns
 
 ``parent_row`` caches where a reply's parent (``in_reply_to_post_id``) was found, so X's reply
 rule reads the parent with two gathers instead of a hash lookup per query. It is only a hint:
--1 (not found yet: the parent may arrive later) or a row that has died since (deleted, trimmed,
-maybe re-inserted under a new row) sends the query back to the id index, which refreshes it.
+-1 (unknown), a row that has died since (deleted, trimmed, maybe re-inserted under a new row)
+or "absent as of insert generation g" once the store has inserted posts since (the parent may
+have arrived) sends the query back to the id index, which refreshes it. Between two inserts, a
+reply to a post that is not in the store (popped, older than retention) costs no lookup.
 """
 
 from __future__ import annotations
@@ -15,6 +17,14 @@ from __future__ import annotations
 import numpy as np
 
 from thunder.array_ops import sorted_unique
+
+HINT_GENERATIONS = 1 << 30  # parent-row hints below -1 encode an insert generation modulo this
+
+
+def absent_hint(generation: int) -> int:
+    """The parent-row hint for "not in the store as of insert ``generation``" (< -1)."""
+    return -2 - generation % HINT_GENERATIONS
+
 
 INT_COLUMNS = (
     "post_id",
@@ -88,10 +98,15 @@ class PostTable:
             out.columns[name][:k] = self.columns[name][rows]
         out.flags[:k] = self.flags[rows]
         parent = self.parent_row[rows]
-        out.parent_row[:k] = np.where(parent >= 0, remap[parent], -1)
+        out.parent_row[:k] = np.where(parent >= 0, remap[np.maximum(parent, 0)], parent)  # ("absent" hints stay true)
         out.n = k
         out.alive = int(np.count_nonzero(out.flags[:k] & ALIVE))
         return out
+
+    def forget_absent_hints(self) -> None:
+        """Turn every "absent as of generation g" hint back into unknown."""
+        hints = self.parent_row[: self.n]
+        hints[hints < -1] = -1
 
     def _grow(self, need: int) -> None:
         size = max(need, self.capacity * 3 // 2)

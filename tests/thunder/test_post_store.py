@@ -203,3 +203,30 @@ def test_query_input_drops_blocked_authors_dedups_and_truncates() -> None:
     assert InNetworkQuery.build(1, [4, 2]).following_ids.tolist() == [2, 4]
     many = InNetworkQuery.build(1, range(1, c.MAX_INPUT_LIST_SIZE + 50))
     assert len(many.following_ids) == c.MAX_INPUT_LIST_SIZE, "X truncates inputs to 10,000 ids"
+
+
+def test_absent_parent_hints_skip_lookups_until_the_next_insert() -> None:
+    from thunder.post_table import HINT_GENERATIONS
+
+    reply = dict(post_id=50, author_id=2, created_at=s.NOW - 5, in_reply_to_post_id=40, in_reply_to_user_id=1,
+                 conversation_id=40)
+    store, retriever, _ = _store([reply])
+    lookups: list[int] = []
+    get = store.index.get
+    store.index.get = lambda keys: (lookups.append(len(keys)), get(keys))[1]  # type: ignore[method-assign]
+    assert _ids(retriever, 9, [2]) == [] and _ids(retriever, 9, [2]) == []
+    assert lookups == [], "the parent was absent at the last insert: no lookup"
+    store.insert(PostBatch.of([dict(post_id=7, author_id=3, created_at=s.NOW - 50)]))  # unrelated
+    lookups.clear()
+    assert _ids(retriever, 9, [2]) == [] and lookups == [1], "looked up again after an insert"
+    assert _ids(retriever, 9, [2]) == [] and lookups == [1], "and not after that"
+    store.insert(PostBatch.of([dict(post_id=40, author_id=1, created_at=s.NOW - 500)]))
+    assert _ids(retriever, 9, [2]) == [50]
+    # generations wrap: "absent" hints are forgotten rather than mistaken for a later generation
+    store.insert(PostBatch.of([dict(post_id=51, author_id=2, created_at=s.NOW - 4, in_reply_to_post_id=99,
+                                    in_reply_to_user_id=1, conversation_id=99)]))
+    row_51 = int(store.rows_of(np.array([51]))[0])
+    assert store.table.parent_row[row_51] < -1
+    store.generation = HINT_GENERATIONS - 1
+    store.insert(PostBatch.of([dict(post_id=8, author_id=3, created_at=s.NOW - 40)]))
+    assert store.generation % HINT_GENERATIONS == 0 and store.table.parent_row[row_51] == -1
