@@ -233,10 +233,12 @@ class PostingLists:
         length = rec["length"].astype(np.int64)
         return Segments(off, off + rec["head"] + length, length, rec.view(np.uint32).reshape(-1, _WORDS))
 
-    def newest_in(self, seg: Segments, window: np.ndarray) -> np.ndarray:
-        """Each list's newest ``window`` entries (<= length), newest first, lists in order."""
-        first = np.cumsum(window) - window
-        return self.arena[np.repeat(seg.end - 1 + first, window) - np.arange(int(first[-1] + window[-1]) if len(window) else 0)]
+    def newest_in(self, seg: Segments, window: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each list's newest ``window`` entries (<= length), newest first, lists in order; and
+        where each list's entries start in that array."""
+        start = np.cumsum(window) - window
+        total = int(start[-1] + window[-1]) if len(window) else 0
+        return self.arena[np.repeat(seg.end - 1 + start, window) - np.arange(total)], start
 
     @staticmethod
     def window_since(seg: Segments, since: int, most: int | np.ndarray) -> tuple[np.ndarray, np.ndarray]:

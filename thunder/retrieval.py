@@ -33,7 +33,7 @@ from thunder.array_ops import sorted_unique
 from thunder.light_posts import LightPosts
 from thunder.post_store import KIND, PostStore, list_ids
 from thunder.post_table import ALIVE, HAS_VIDEO, IS_REPLY, IS_RETWEET
-from thunder.posting_lists import NO_TIME, PostingLists, Segments
+from thunder.posting_lists import NO_TIME, PostingLists, Segments, ranges
 
 _BLOCKED = np.array(sorted(c.BLOCKED_AUTHOR_IDS), dtype=np.int64)
 # candidates aimed for by the first pass, relative to max_results: rules drop some posts, and a
@@ -88,15 +88,29 @@ _POST_RULE = ListRule.of(("original", c.MAX_ORIGINAL_POSTS_PER_AUTHOR), ("second
 
 @dataclass
 class Kept:
-    """One pass: kept rows (newest first per group) with their post ids, created_at and group,
-    and how many each group kept. Group ``j * len(authors) + i`` is followee ``i``'s list of
-    the rule's ``j``-th kind."""
+    """One pass over some lists' newest entries (the candidates): the rows it kept, newest first
+    per list, with their post ids and created_at; and, to count or drop them per list later,
+    which candidates it kept (``served``, ``keep``) and where each list's candidates start.
+    List ``j * len(authors) + i`` is followee ``i``'s list of the rule's ``j``-th kind."""
 
     rows: np.ndarray
     post_ids: np.ndarray
     created: np.ndarray
-    group: np.ndarray
-    kept: np.ndarray
+    served: np.ndarray  # per candidate
+    keep: np.ndarray  # the candidate of each kept row
+    start: np.ndarray  # per list: its first candidate
+    window: np.ndarray  # per list: its number of candidates
+
+    def kept_in(self, lists: np.ndarray) -> np.ndarray:
+        """How many rows each of ``lists`` kept."""
+        counted = np.concatenate([[0], np.cumsum(self.served)])
+        return counted[self.start[lists] + self.window[lists]] - counted[self.start[lists]]
+
+    def outside(self, lists: np.ndarray) -> np.ndarray:
+        """Indexes of the kept rows that are not from ``lists``."""
+        out = np.zeros(len(self.window), dtype=bool)
+        out[lists] = True
+        return np.flatnonzero(~out[np.repeat(np.arange(len(self.window)), self.window)[self.keep]])
 
 
 def rank_in_group(group: np.ndarray, n_groups: int) -> np.ndarray:
@@ -160,10 +174,12 @@ class InNetworkRetriever:
         floor = NO_TIME if len(first.created) < q.max_results else _nth_newest(first.created, q.max_results)
         # lists that kept fewer than their cap and may hold older entries at least ``floor`` new
         # (not those whose older entries the probes proved older than ``since <= floor``)
-        maybe = (first.kept < cap) & (window < seg.length)
+        maybe = window < seg.length
         if floor >= since:
             maybe &= ~proven
         short = np.flatnonzero(maybe)
+        if len(short):
+            short = short[first.kept_in(short) < cap[short]]
         if len(short):
             short = short[lists.bound_beyond(seg.subset(short), window[short]) >= floor]
         if len(short) == 0:
@@ -173,42 +189,53 @@ class InNetworkRetriever:
         # X's scan limit counts the entries it looked at, and excluded ones are skipped unlooked
         scan = c.MAX_TINY_POSTS_PER_USER_SCAN + len(q.exclude_ids)
         again = self._pass(q, sub, np.minimum(span, scan), cap[short], scan_limited=True)
-        redo = np.zeros(len(ids), dtype=bool)
-        redo[short] = True
-        stay = np.flatnonzero(~redo[first.group])
-        return Kept(np.concatenate([first.rows[stay], again.rows]), np.concatenate([first.post_ids[stay], again.post_ids]),
-                    np.concatenate([first.created[stay], again.created]), np.zeros(0, dtype=np.int64),
-                    np.zeros(0, dtype=np.int64)), None
+        stay = first.outside(short)
+        rows = np.concatenate([first.rows[stay], again.rows])
+        none = np.zeros(0, dtype=np.int64)
+        return Kept(rows, np.concatenate([first.post_ids[stay], again.post_ids]),
+                    np.concatenate([first.created[stay], again.created]), none, none, none, none), None
 
     def _pass(self, q: InNetworkQuery, seg: Segments, window: np.ndarray, cap: np.ndarray, scan_limited: bool) -> Kept:
         """X's per-author loop over each list's newest ``window`` entries, all lists at once
         (the rules need no list kind: only secondary entries are replies, only secondary and
         video entries are reposts)."""
         table = self.store.table
-        rows = self.store.lists.newest_in(seg, window)
-        n_groups = len(window)
-        group = np.repeat(np.arange(n_groups), window)
+        rows, start = self.store.lists.newest_in(seg, window)
         flags = table.flags[rows]
         post_ids = table["post_id"][rows]
         served = (flags & ALIVE) != 0
-        if len(q.exclude_ids):
-            excluded = _is_in(post_ids, q.exclude_ids)
-            if scan_limited:  # excluded entries do not count towards the scan limit
-                looked = np.flatnonzero(~excluded)
-                rows, group, flags, post_ids, served = rows[looked], group[looked], flags[looked], post_ids[looked], served[looked]
-            else:
-                served &= ~excluded
         if scan_limited:
-            served &= rank_in_group(group, n_groups) < c.MAX_TINY_POSTS_PER_USER_SCAN
+            return self._scan_limited(q, rows, flags, post_ids, served, window, cap)
+        if len(q.exclude_ids):
+            served &= ~_is_in(post_ids, q.exclude_ids)
+        special = np.flatnonzero(served & ((flags & (IS_RETWEET | IS_REPLY)) != 0))
+        if len(special):
+            served[special] = self._post_rules(q, rows[special], flags[special])
+        _keep_newest(served, start, window, cap)
+        keep = np.flatnonzero(served)
+        rows = rows[keep]
+        return Kept(rows, post_ids[keep], table["created_at"][rows], served, keep, start, window)
+
+    def _scan_limited(self, q: InNetworkQuery, rows: np.ndarray, flags: np.ndarray, post_ids: np.ndarray,
+                      served: np.ndarray, window: np.ndarray, cap: np.ndarray) -> Kept:
+        """The rescan of a few lists down to the floor: X's 500-entry scan limit counts the entries
+        looked at, and excluded ones are skipped without being looked at."""
+        n_lists = len(window)
+        group = np.repeat(np.arange(n_lists), window)
+        if len(q.exclude_ids):
+            looked = np.flatnonzero(~_is_in(post_ids, q.exclude_ids))
+            rows, group, flags, post_ids, served = rows[looked], group[looked], flags[looked], post_ids[looked], served[looked]
+        served &= rank_in_group(group, n_lists) < c.MAX_TINY_POSTS_PER_USER_SCAN
         special = np.flatnonzero(served & ((flags & (IS_RETWEET | IS_REPLY)) != 0))
         if len(special):
             served[special] = self._post_rules(q, rows[special], flags[special])
         keep = np.flatnonzero(served)
         group_kept = group[keep]
-        counts = np.bincount(group_kept, minlength=n_groups)
-        top = keep[np.arange(len(keep)) - (np.cumsum(counts) - counts)[group_kept] < cap[group_kept]]
-        rows = rows[top]
-        return Kept(rows, post_ids[top], table["created_at"][rows], group[top], np.minimum(counts, cap))
+        counts = np.bincount(group_kept, minlength=n_lists)
+        keep = keep[np.arange(len(keep)) - (np.cumsum(counts) - counts)[group_kept] < cap[group_kept]]
+        rows = rows[keep]
+        none = np.zeros(0, dtype=np.int64)
+        return Kept(rows, post_ids[keep], self.store.table["created_at"][rows], none, none, none, none)
 
     def _post_rules(self, q: InNetworkQuery, rows: np.ndarray, flags: np.ndarray) -> np.ndarray:
         """The rules for reposts and replies (a few hundred of a query's candidates): drop
@@ -246,6 +273,21 @@ class InNetworkRetriever:
                 table["in_reply_to_user_id"][r], q.following_ids)
             ok[maybe] = to_root_reply
         return ok
+
+
+def _keep_newest(served: np.ndarray, start: np.ndarray, window: np.ndarray, cap: np.ndarray) -> None:
+    """Unserve every candidate beyond its list's ``cap``-th served one. Only a list with more
+    candidates than its cap can have any (a few busy authors), so only those are ranked."""
+    over = np.flatnonzero(window > cap)
+    if len(over) == 0:
+        return
+    group, within = ranges(start[over], window[over])
+    at = start[over][group] + within
+    s = served[at]
+    before = np.cumsum(s) - s  # served candidates ahead of each, over all these lists
+    first = np.cumsum(window[over]) - window[over]
+    rank = before - before[first][group]
+    served[at[s & (rank >= cap[over][group])]] = False
 
 
 def _nth_newest(created: np.ndarray, n: int) -> int:
