@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from operator import attrgetter
 
 from candidate_pipeline import Columns
 from home_mixer.candidate_hydrators.base import StoreHydrator
@@ -24,12 +25,12 @@ MAX_CONCURRENT_READS = 32
 
 class BlockedByHydrator(StoreHydrator):
     async def hydrate(self, query: FeedQuery, candidates: Sequence[PostCandidate]) -> Columns:
-        posts = await self.reader.posts(sorted({c.tweet_id for c in candidates}))
-        quoted = {
-            c.tweet_id: c.quoted_user_id or (posts[c.tweet_id].quoted_user_id if c.tweet_id in posts else 0)
-            for c in candidates
-        }
-        users = sorted({u for c in candidates for u in (c.author_id, quoted[c.tweet_id]) if u})
+        ids = [c.tweet_id for c in candidates]
+        posts = await self.reader.posts(sorted(set(ids)))
+        quoted_in_store = dict(zip(posts, map(attrgetter("quoted_user_id"), posts.values()), strict=True))
+        quoted = [c.quoted_user_id or quoted_in_store.get(i, 0) for c, i in zip(candidates, ids, strict=True)]
+        authors = [c.author_id for c in candidates]
+        users = sorted({*authors, *quoted} - {0, None})
         batched = getattr(self.reader, "blockers_of_viewer_among", None)
         if batched is not None:
             blockers = set(await batched(query.viewer_id, users))
@@ -45,8 +46,8 @@ class BlockedByHydrator(StoreHydrator):
         return Columns(
             len(candidates),
             {
-                "author_blocks_viewer": [c.author_id in blockers for c in candidates],
-                "quoted_author_blocks_viewer": [quoted[c.tweet_id] in blockers for c in candidates],
+                "author_blocks_viewer": list(map(blockers.__contains__, authors)),
+                "quoted_author_blocks_viewer": list(map(blockers.__contains__, quoted)),
             },
         )
 
