@@ -5,10 +5,11 @@ per-post memory budget, and cannot be probed for a thousand keys at once. This t
 12 bytes per slot (at most 50 % full, so 24-48 bytes per key) and every operation takes a batch
 of keys and runs as a handful of vectorised numpy passes.
 
-Lookups read each key's first :data:`WINDOW` slots as one 64-byte element (an overlapping
-view of the key array), so nearly every key is found, or proven absent by an empty slot, in
-one gather; the rare longer chains continue slot by slot. Probing runs on past the last home
-slot into ``WINDOW`` extra slots before it wraps, so a window never wraps.
+Keys hash to 8-slot buckets and probe linearly from the bucket's first slot. Lookups read a
+key's bucket as one 64-byte element (an overlapping view of the cache-line aligned key array),
+so nearly every key is found, or proven absent by an empty slot, with one cache line; the rare
+longer chains continue slot by slot. Probing runs on past the last bucket into ``WINDOW`` extra
+slots before it wraps, so a window never wraps.
 
 Keys must be positive (0 marks an empty slot, -1 a removed one).
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from thunder.array_ops import sorted_unique
+from thunder.array_ops import aligned_zeros, sorted_unique
 
 EMPTY = 0
 REMOVED = -1
@@ -27,6 +28,7 @@ _MAX_LOAD = 0.5
 _SCALAR_TAIL = 16  # up to this many keys (or unresolved keys), probe one by one in Python
 _ONE = np.uint64(1)
 _GOLDEN_INT, _MASK64 = int(_GOLDEN), (1 << 64) - 1
+_BUCKET = ~(WINDOW - 1)  # clears the low bits of a slot number: the first slot of its bucket
 
 
 def _valid(keys: np.ndarray) -> np.ndarray:
@@ -47,7 +49,7 @@ class IdIndex:
         self._bits = bits
         self._homes = 1 << bits
         self._total = self._homes + WINDOW
-        self.keys = np.zeros(self._total, dtype=np.int64)
+        self.keys = aligned_zeros(self._total, np.int64)  # (buckets start on cache lines)
         self.values = np.zeros(self._total, dtype=np.int32)
         # windows[h] = keys[h : h + WINDOW], as one element (a view: it sees every write to keys)
         self._windows = np.ndarray((self._homes,), dtype=np.dtype((np.void, 8 * WINDOW)), buffer=self.keys, strides=(8,))
@@ -62,7 +64,8 @@ class IdIndex:
         return self.keys.nbytes + self.values.nbytes
 
     def _home(self, keys: np.ndarray) -> np.ndarray:
-        return ((keys.view(np.uint64) * _GOLDEN) >> np.uint64(64 - self._bits)).view(np.int64)
+        """A key's first slot: the start of its 8-slot bucket, so its window is one cache line."""
+        return ((keys.view(np.uint64) * _GOLDEN) >> np.uint64(64 - self._bits)).view(np.int64) & _BUCKET
 
     def _find_slots(self, keys: np.ndarray) -> np.ndarray:
         """Slot of each key, -1 where absent (keys must be int64)."""
@@ -122,7 +125,7 @@ class IdIndex:
         if key <= 0 or self.size == 0:
             return -1
         table = self.keys
-        slot = ((key * _GOLDEN_INT) & _MASK64) >> (64 - self._bits)
+        slot = (((key * _GOLDEN_INT) & _MASK64) >> (64 - self._bits)) & _BUCKET
         while True:
             found = int(table[slot])
             if found == key:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from thunder.array_ops import runs
+from thunder.array_ops import aligned_zeros, runs
 
 _MIN_CAPACITY = 4
 _LOW = np.int64(0xFFFFFFFF)  # created_at is clipped below this (seconds < 2^32)
@@ -97,7 +97,7 @@ class PostingLists:
         self.bound = np.zeros(arena_capacity, dtype=np.uint32)  # running max created_at, per slot
         self.used = 0  # arena slots handed out
         self.live = 0  # entries currently in lists
-        self.meta = np.zeros(0, dtype=META)
+        self.meta = aligned_zeros(0, META)
 
     # the record fields as arrays (views: writing them writes the records)
     @property
@@ -125,7 +125,7 @@ class PostingLists:
         old = len(self.meta)
         if n <= old:
             return
-        grown = np.zeros(max(n, old * 3 // 2, 64), dtype=META)
+        grown = aligned_zeros(max(n, old * 3 // 2, 64), META)  # one cache line per record
         grown[:old] = self.meta
         self.meta = grown
 

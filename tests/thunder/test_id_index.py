@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from thunder.id_index import IdIndex
+from thunder.id_index import WINDOW, IdIndex
 
 
 def test_matches_a_dict_through_growth_and_removals() -> None:
@@ -51,11 +51,11 @@ def _keys_with_home(index: IdIndex, home: int, count: int, rng: np.random.Genera
 def test_long_chains_run_past_the_window_and_wrap_around() -> None:
     rng = np.random.default_rng(11)
     index = IdIndex(1024)
-    last = index._homes - 1
-    # 40 keys share the last home slot: their chain fills the extra slots and wraps to slot 0,
-    # where keys homed at 0-3 then find their own chains already occupied
+    last = index._homes - WINDOW
+    # 40 keys share the last bucket: their chain fills the extra slots and wraps to slot 0, where
+    # keys of the first buckets then find their own chains already occupied
     crowd = _keys_with_home(index, last, 40, rng)
-    early = np.concatenate([_keys_with_home(index, h, 3, rng) for h in range(4)])
+    early = np.concatenate([_keys_with_home(index, h, 6, rng) for h in (0, WINDOW)])
     index.insert(crowd, np.arange(40))
     index.insert(early, np.arange(100, 100 + len(early)))
     absent = _keys_with_home(index, last, 60, rng)[40:]
