@@ -144,6 +144,9 @@ class IdIndex:
         if (self.size + self._removed + len(keys)) > _MAX_LOAD * self._homes:
             self._rebuild(self.size + len(keys))
         values = np.asarray(values, dtype=np.int32)
+        if self.size + self._removed == 0:
+            self._fill(keys, values)
+            return
         pending = np.arange(len(keys))
         slots = self._home(keys)
         while len(pending):
@@ -201,9 +204,24 @@ class IdIndex:
             raise KeyError("set_values on absent keys")
         self.values[slots] = np.asarray(values, dtype=np.int32)
 
+    def _fill(self, keys: np.ndarray, values: np.ndarray) -> None:
+        """Insert into an empty table without probing rounds: taken in home order, each key's
+        slot is the first free one from its home, slot_i = max(home_i, slot_{i-1} + 1), which is
+        i + the running max of home_j - j (keys pushed past the end wrap around, one by one)."""
+        home = self._home(keys)
+        order = np.argsort(home, kind="stable")
+        rank = np.arange(len(order))
+        slot = rank + np.maximum.accumulate(home[order] - rank)
+        fits = slot < self._total
+        self.keys[slot[fits]] = keys[order[fits]]
+        self.values[slot[fits]] = values[order[fits]]
+        if not fits.all():
+            self._place_one_by_one(keys, values, order[~fits], np.zeros(int((~fits).sum()), dtype=np.int64))
+        self.size += len(keys)
+
     def _rebuild(self, want: int) -> None:
         keys, values = self.items()
         bits = max(4, int(np.ceil(np.log2(max(16.0, want / _MAX_LOAD * 1.0001)))))
         self._init(bits)
         if len(keys):
-            self.insert(keys, values)
+            self._fill(keys, values)

@@ -84,7 +84,7 @@ def _tag_table() -> np.ndarray:
     tag = np.where(two, (b0 & 0x7F) | ((b1 & 0x7F) << 7), b0)
     length = np.where(two & (b1 >= 0x80), 0, 1 + two)
     field, wire = np.minimum(tag >> 3, _UNKNOWN_FIELD), tag & 7
-    table = np.empty((3, 1 << 16), dtype=np.int64)
+    table = np.empty((3, 1 << 16), dtype=np.int32)  # (768 KB: stays in cache)
     for context in (TOP, CREATED, DELETED):
         action = np.where(length == 0, _BAD, _ACTIONS[context, field, wire])
         table[context] = (action + 8) | (wire << 8) | (length << 12)
