@@ -25,9 +25,10 @@ class ScoredPostsCacheSideEffect(BaseStage):
 
     async def run(self, inp: SideEffectInput) -> None:
         pool = [c for c in (*inp.selected, *inp.non_selected) if c.weighted_score is not None and c.weighted_score > 0]
-        pool.sort(key=lambda c: -c.weighted_score)
-        if pool:
-            await self.store.cache_posts(inp.query.viewer_id, inp.query.cache_variant, pool[: self.max_posts], self.ttl_s)
+        weighted = [c.weighted_score for c in pool]
+        best = sorted(range(len(pool)), key=weighted.__getitem__, reverse=True)[: self.max_posts]  # stable, best first
+        if best:
+            await self.store.cache_posts(inp.query.viewer_id, inp.query.cache_variant, [pool[i] for i in best], self.ttl_s)
 
 
 def build(deps: Deps, ttl_s: int = SCORED_POSTS_CACHE_TTL_S, max_posts: int = MAX_POSTS_TO_CACHE):

@@ -11,7 +11,6 @@ least from. ``max_non_selected`` is a pipeline parameter; a large value restores
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Callable, Sequence
 
@@ -78,7 +77,12 @@ def best_non_selected(non_selected: list[PostCandidate], limit: int) -> list[Pos
     """The ``limit`` highest-scored candidates, best first (unscored after every scored one)."""
     if len(non_selected) <= limit:
         return non_selected
-    return heapq.nlargest(limit, non_selected, key=lambda c: (c.score is not None, c.score or 0.0))
+    scores = [c.score for c in non_selected]
+    # ``heapq.nlargest(limit, key=(scored, score))``: a stable sort of the scored by score, then
+    # the unscored in their order; the scores' own getter as key instead of a tuple per candidate
+    scored = sorted((i for i, s in enumerate(scores) if s is not None), key=scores.__getitem__, reverse=True)
+    unscored = [i for i, s in enumerate(scores) if s is None]
+    return [non_selected[i] for i in (scored + unscored)[:limit]]
 
 
 def served_feed(query: FeedQuery, selected: list[PostCandidate], non_selected: list[PostCandidate]) -> events_pb2.ServedFeed:
