@@ -13,7 +13,8 @@
   ``p99_ms_N`` is the median of the repetitions' p99, ``p99_ms_N_best_of_3`` the lowest, and
   ``cpu_*`` the thread CPU time of the same in-process queries; the load average is printed.
 * Ingest: the same protobuf events produced to a real broker (embedded tansu unless
-  KAFKA_BOOTSTRAP_SERVERS is set), then read by a bare kafka-python consumer (baseline) and by
+  KAFKA_BOOTSTRAP_SERVERS is set), then read by a bare kafka-python consumer with Thunder's
+  consumer settings (baseline) and by
   Thunder's RawBatchConsumer + PostIngest into a fresh store, alternately ``REPEATS`` times; the
   rates are the medians (every round is printed too).
 """
@@ -204,17 +205,19 @@ def post_events(posts: PostBatch, count: int) -> list[tuple[bytes, bytes]]:
 
 
 def _raw_consume_rate(bootstrap: str, topic: str, n: int) -> float:
+    """kafka-python alone, configured as Thunder's consumer (same poll size), reading the topic."""
     from kafka import TopicPartition
 
+    poll_records = ThunderSettings().poll_max_records
     t0 = time.perf_counter()
-    raw = make_consumer(None, bootstrap=bootstrap)
+    raw = make_consumer(None, bootstrap=bootstrap, max_poll_records=poll_records)
     parts = [TopicPartition(topic, p) for p in sorted(raw.partitions_for_topic(topic) or [])]
     raw.assign(parts)
     raw.seek_to_beginning(*parts)
     seen = 0
     deadline = time.monotonic() + 120
     while seen < n and time.monotonic() < deadline:
-        seen += sum(len(batch) for batch in raw.poll(timeout_ms=100, max_records=2000).values())
+        seen += sum(len(batch) for batch in raw.poll(timeout_ms=100, max_records=poll_records).values())
     raw_s = time.perf_counter() - t0
     raw.close()
     if seen < n:
