@@ -14,9 +14,8 @@
   ``cpu_*`` the thread CPU time of the same in-process queries; the load average is printed.
 * Ingest: the same protobuf events produced to a real broker (embedded tansu unless
   KAFKA_BOOTSTRAP_SERVERS is set), then read by a bare kafka-python consumer with Thunder's
-  consumer settings (baseline) and by
-  Thunder's RawBatchConsumer + PostIngest into a fresh store, alternately ``REPEATS`` times; the
-  rates are the medians (every round is printed too).
+  consumer settings (baseline) and by Thunder's RawBatchConsumer + PostIngest into a fresh
+  store, alternately ``REPEATS`` times; the rates are the medians (every round is printed too).
 """
 
 from __future__ import annotations
