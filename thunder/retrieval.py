@@ -67,7 +67,6 @@ class InNetworkQuery:
         return InNetworkQuery(int(user_id), following, sorted_unique(exclude), int(max_results), is_video_request)
 
 
-
 @dataclass(frozen=True)
 class ListRule:
     """Which posting lists a request reads and how many posts per author it keeps from each."""
@@ -105,6 +104,12 @@ class Kept:
         """How many rows each of ``lists`` kept."""
         counted = np.concatenate([[0], np.cumsum(self.served)])
         return counted[self.start[lists] + self.window[lists]] - counted[self.start[lists]]
+
+    @staticmethod
+    def rows_only(rows: np.ndarray, post_ids: np.ndarray, created: np.ndarray) -> Kept:
+        """A result that is not counted per list any more."""
+        none = np.zeros(0, dtype=np.int64)
+        return Kept(rows, post_ids, created, none, none, none, none)
 
     def outside(self, lists: np.ndarray) -> np.ndarray:
         """Indexes of the kept rows that are not from ``lists``."""
@@ -170,7 +175,7 @@ class InNetworkRetriever:
             window, proven = np.minimum(seg.length, most), seg.length <= most
         else:
             window, proven = lists.window_since(seg, since, most)
-        first = self._pass(q, seg, window, cap, scan_limited=False)
+        first = self._first_pass(q, seg, window, cap)
         floor = NO_TIME if len(first.created) < q.max_results else _nth_newest(first.created, q.max_results)
         # lists that kept fewer than their cap and may hold older entries at least ``floor`` new
         # (not those whose older entries the probes proved older than ``since <= floor``)
@@ -188,24 +193,24 @@ class InNetworkRetriever:
         span = sub.length if floor == NO_TIME else lists.count_since_in(sub, floor)
         # X's scan limit counts the entries it looked at, and excluded ones are skipped unlooked
         scan = c.MAX_TINY_POSTS_PER_USER_SCAN + len(q.exclude_ids)
-        again = self._pass(q, sub, np.minimum(span, scan), cap[short], scan_limited=True)
+        again = self._rescan(q, sub, np.minimum(span, scan), cap[short])
         stay = first.outside(short)
-        rows = np.concatenate([first.rows[stay], again.rows])
-        none = np.zeros(0, dtype=np.int64)
-        return Kept(rows, np.concatenate([first.post_ids[stay], again.post_ids]),
-                    np.concatenate([first.created[stay], again.created]), none, none, none, none), None
+        return Kept.rows_only(np.concatenate([first.rows[stay], again.rows]),
+                              np.concatenate([first.post_ids[stay], again.post_ids]),
+                              np.concatenate([first.created[stay], again.created])), None
 
-    def _pass(self, q: InNetworkQuery, seg: Segments, window: np.ndarray, cap: np.ndarray, scan_limited: bool) -> Kept:
-        """X's per-author loop over each list's newest ``window`` entries, all lists at once
-        (the rules need no list kind: only secondary entries are replies, only secondary and
-        video entries are reposts)."""
+    def _candidates_of(self, seg: Segments, window: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Each list's newest ``window`` entries: (rows, start of each list, flags, post ids, alive)."""
         table = self.store.table
         rows, start = self.store.lists.newest_in(seg, window)
         flags = table.flags[rows]
-        post_ids = table["post_id"][rows]
-        served = (flags & ALIVE) != 0
-        if scan_limited:
-            return self._scan_limited(q, rows, flags, post_ids, served, window, cap)
+        return rows, start, flags, table["post_id"][rows], (flags & ALIVE) != 0
+
+    def _first_pass(self, q: InNetworkQuery, seg: Segments, window: np.ndarray, cap: np.ndarray) -> Kept:
+        """X's per-author loop over each list's newest ``window`` entries, all lists at once
+        (the rules need no list kind: only secondary entries are replies, only secondary and
+        video entries are reposts). Windows are far below the 500-entry scan limit."""
+        rows, start, flags, post_ids, served = self._candidates_of(seg, window)
         if len(q.exclude_ids):
             served &= ~_is_in(post_ids, q.exclude_ids)
         special = np.flatnonzero(served & ((flags & (IS_RETWEET | IS_REPLY)) != 0))
@@ -214,12 +219,12 @@ class InNetworkRetriever:
         _keep_newest(served, start, window, cap)
         keep = np.flatnonzero(served)
         rows = rows[keep]
-        return Kept(rows, post_ids[keep], table["created_at"][rows], served, keep, start, window)
+        return Kept(rows, post_ids[keep], self.store.table["created_at"][rows], served, keep, start, window)
 
-    def _scan_limited(self, q: InNetworkQuery, rows: np.ndarray, flags: np.ndarray, post_ids: np.ndarray,
-                      served: np.ndarray, window: np.ndarray, cap: np.ndarray) -> Kept:
-        """The rescan of a few lists down to the floor: X's 500-entry scan limit counts the entries
-        looked at, and excluded ones are skipped without being looked at."""
+    def _rescan(self, q: InNetworkQuery, seg: Segments, window: np.ndarray, cap: np.ndarray) -> Kept:
+        """The same loop over a few lists down to the floor, where X's 500-entry scan limit
+        matters: it counts the entries looked at, and excluded ones are skipped unlooked."""
+        rows, _, flags, post_ids, served = self._candidates_of(seg, window)
         n_lists = len(window)
         group = np.repeat(np.arange(n_lists), window)
         if len(q.exclude_ids):
@@ -234,8 +239,7 @@ class InNetworkRetriever:
         counts = np.bincount(group_kept, minlength=n_lists)
         keep = keep[np.arange(len(keep)) - (np.cumsum(counts) - counts)[group_kept] < cap[group_kept]]
         rows = rows[keep]
-        none = np.zeros(0, dtype=np.int64)
-        return Kept(rows, post_ids[keep], self.store.table["created_at"][rows], none, none, none, none)
+        return Kept.rows_only(rows, post_ids[keep], self.store.table["created_at"][rows])
 
     def _post_rules(self, q: InNetworkQuery, rows: np.ndarray, flags: np.ndarray) -> np.ndarray:
         """The rules for reposts and replies (a few hundred of a query's candidates): drop
