@@ -17,12 +17,12 @@ from the newest entry to the oldest, so "how many of this list's newest entries 
 as new as t?" is a search in each list's segment.
 
 Meta records: each list's ``off``, ``head``, ``length``, ``cap`` and ``probe`` (the time bound at
-depths :data:`PROBE_DEPTHS` from the newest end, refreshed on append) share one 64-byte record,
-so a query reads everything it needs about a thousand lists with one gather of a thousand cache
-lines, instead of four arrays plus a dozen scattered key probes per list. The probes answer
-"how many newest entries can be at least as new as t?" to within 1.5x without touching the
-arena, which is what lets a query look only at the few entries that can make the newest
-``max_results`` instead of every followee's whole window.
+depths :data:`PROBE_DEPTHS` from the newest end, refreshed on append) share one 64-byte,
+cache-line aligned record, so a query reads everything it needs about a thousand lists with one
+gather of a thousand cache lines, instead of four arrays plus scattered probes of the arena per
+list. The probes answer "how many newest entries can be at least as new as t?" to within twice
+the exact count without touching the arena, which is what lets a query look only at the few
+entries that can make the newest ``max_results`` instead of every followee's whole window.
 """
 
 from __future__ import annotations
@@ -228,7 +228,9 @@ class PostingLists:
 
     # -- reads ----------------------------------------------------------------------------------
     def segments(self, lists: np.ndarray) -> Segments:
-        rec = self.meta.take(lists)  # (take copies whole records; [] goes field by field, 10x slower)
+        """Where ``lists`` live: one gather of their records (``take`` copies whole records;
+        ``[]`` goes field by field, 10x slower)."""
+        rec = self.meta.take(lists)
         off = rec["off"]
         length = rec["length"].astype(np.int64)
         return Segments(off, off + rec["head"] + length, length, rec.view(np.uint32).reshape(-1, _WORDS))
