@@ -2,8 +2,9 @@
 
 Layout: a columnar :class:`PostTable` of light posts, an :class:`IdIndex` post id -> row, a dense
 author index, and the posting lists: three per author (originals; secondary = replies and
-reposts; video-eligible) in one :class:`PostingLists`, list ``3 * author + kind``. Deletes leave tombstones (post id -> deleted_at) so a create that arrives after
-its delete is not served; tombstones age out with the retention window.
+reposts; video-eligible) in one :class:`PostingLists`, list ``3 * author + kind``. Deletes
+leave tombstones (post id -> deleted_at, plus an id index so inserts check a batch at once) so a
+create that arrives after its delete is not served; tombstones age out with the retention window.
 
 All mutations and reads hold one lock: the ingest thread writes batches, gRPC handlers read.
 Time comes from an injectable ``clock`` so retention is testable without sleeping.
@@ -78,6 +79,7 @@ class PostStore:
         self.n_authors = 0
         self.lists = PostingLists()
         self.tombstones: dict[int, int] = {}
+        self._tombstoned = IdIndex()  # the same ids, for checking a whole batch in one lookup
         self.foreign = ParentDirectory()  # sharded mode: other shards' posts, for parent lookups
         self.trim_iteration = 0
         self.generation = 0  # insert batches that added posts: a parent absent at one is absent until the next
@@ -95,7 +97,7 @@ class PostStore:
     def nbytes(self) -> int:
         """Bytes held by the numpy structures (the tombstone dict is counted at ~100 B/entry)."""
         return (self.table.nbytes + self.encoded.nbytes + self.index.nbytes + self.authors.nbytes + self.author_ids.nbytes
-                + self.lists.nbytes + 100 * len(self.tombstones) + self.foreign.nbytes)
+                + self.lists.nbytes + 100 * len(self.tombstones) + self._tombstoned.nbytes + self.foreign.nbytes)
 
     def _now(self) -> int:
         return int(self.clock())
@@ -117,7 +119,7 @@ class PostStore:
         out_of_window = n_in - len(batch)
         tombstoned = 0
         if self.tombstones and len(batch):
-            dead = np.fromiter((int(p) in self.tombstones for p in batch.columns["post_id"]), dtype=bool, count=len(batch))
+            dead = self._tombstoned.get(batch.columns["post_id"]) >= 0
             tombstoned = int(dead.sum())
             batch = batch.select(~dead)
         ids = batch.columns["post_id"]
@@ -157,7 +159,8 @@ class PostStore:
         self._next_generation()
         replies = np.flatnonzero(cols["in_reply_to_post_id"])
         if len(replies):  # after the index insert, so parents in this same batch are found
-            self.table.parent_row[rows[replies]] = self._hints(self.index.get(cols["in_reply_to_post_id"][replies]))
+            parent_ids = cols["in_reply_to_post_id"][replies]
+            self.table.parent_row[rows[replies]] = self._hints(parent_ids, self.index.get(parent_ids))
         authors = self._author_indexes(cols["author_id"])
         self._append_to_lists(rows, authors, flags, cols["created_at"])
         return result
@@ -227,6 +230,9 @@ class PostStore:
             for pid, when in zip(ids.tolist(), at.tolist(), strict=True):
                 if pid > 0:
                     self.tombstones[pid] = when if 0 < when <= now else now
+            new = sorted_unique(ids[ids > 0])
+            new = new[self._tombstoned.get(new) < 0]
+            self._tombstoned.insert(new, np.zeros(len(new), dtype=np.int64))
             return removed
 
     # -- retention ------------------------------------------------------------------------------
@@ -252,8 +258,10 @@ class PostStore:
             self._pop_oldest(lists, np.maximum(first_kept, length - self.max_list_size))
             if shard == 0:
                 self.foreign.expire(cutoff)
-            for pid in [p for p, at in self.tombstones.items() if at < cutoff]:
+            aged = [p for p, at in self.tombstones.items() if at < cutoff]
+            for pid in aged:
                 del self.tombstones[pid]
+            self._tombstoned.remove(np.array(aged, dtype=np.int64))
             removed = alive_before - self.table.alive
             if self.table.n - self.table.alive > max(self.table.alive // 4, 50_000):
                 self.compact()
@@ -317,15 +325,20 @@ class PostStore:
             looked_up = self.index.get(post_ids)
             found[stale], flags[stale], in_reply_to[stale] = self._parent_rows(post_ids, looked_up)
             # (a parent found in the foreign directory has no row: its hint stays unknown)
-            self.table.parent_row[rows[stale]] = np.where(found[stale] & (looked_up < 0), -1, self._hints(looked_up))
+            self.table.parent_row[rows[stale]] = self._hints(post_ids, looked_up)
             parent[stale] = looked_up
         not_original = np.flatnonzero(found & (parent >= 0) & ((flags & (IS_REPLY | IS_RETWEET)) != 0))
         in_reply_to[not_original] = self.table["in_reply_to_post_id"][parent[not_original]]
         return found, flags, in_reply_to
 
-    def _hints(self, rows: np.ndarray) -> np.ndarray:
-        """Parent-row hints for lookup results: the row, or "absent as of this generation"."""
-        return np.where(rows >= 0, rows, absent_hint(self.generation))
+    def _hints(self, post_ids: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Parent-row hints for lookup results: the row; unknown (-1) for a parent in the foreign
+        directory (it has no row); else "absent as of this generation"."""
+        hints = np.where(rows >= 0, rows, absent_hint(self.generation))
+        if len(self.foreign):
+            missing = np.flatnonzero(rows < 0)
+            hints[missing[self.foreign.lookup(post_ids[missing])[0]]] = -1
+        return hints
 
     def _next_generation(self) -> None:
         self.generation += 1

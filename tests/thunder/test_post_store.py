@@ -230,3 +230,17 @@ def test_absent_parent_hints_skip_lookups_until_the_next_insert() -> None:
     store.generation = HINT_GENERATIONS - 1
     store.insert(PostBatch.of([dict(post_id=8, author_id=3, created_at=s.NOW - 40)]))
     assert store.generation % HINT_GENERATIONS == 0 and store.table.parent_row[row_51] == -1
+
+
+def test_a_reply_to_another_shards_post_keeps_looking_in_the_foreign_directory() -> None:
+    reply = dict(post_id=50, author_id=2, created_at=s.NOW - 5, in_reply_to_post_id=40, in_reply_to_user_id=1,
+                 conversation_id=40)
+    store, retriever, _ = _store([])
+    store.insert_foreign(PostBatch.of([dict(post_id=40, author_id=1, created_at=s.NOW - 500)]))
+    store.insert(PostBatch.of([reply]))
+    assert _ids(retriever, 9, [2]) == [50] and _ids(retriever, 9, [2]) == [50], "the parent is another shard's"
+    late = dict(reply, post_id=51, in_reply_to_post_id=41, conversation_id=41)
+    store.insert(PostBatch.of([late]))
+    assert _ids(retriever, 9, [2]) == [50]
+    store.insert_foreign(PostBatch.of([dict(post_id=41, author_id=1, created_at=s.NOW - 400)]))
+    assert _ids(retriever, 9, [2]) == [51, 50], "a foreign parent that arrives later counts too"
