@@ -1,13 +1,14 @@
 """Decode a poll's worth of ``PostEvent`` values with numpy, every message at once.
 
-Why: parsing each event with protobuf, validating it and reading its fields in Python costs
-~3 us per event, a third of what kafka-python itself spends fetching it, and Thunder's ingest has
-to keep up with the topic.
+Why: kafka-python spends ~5-7 us of Python per message fetching it, and Thunder's ingest is
+asked to keep up with 0.8x that rate, leaving ~1.5 us per event for decoding and inserting.
+Parsing each event with protobuf, validating it and reading its eleven fields in Python takes
+~1.7 us (plus ~1 us building a Record); this walk takes ~0.8 us per event at 10,000-event polls.
 
 How: the values are joined into one byte buffer and each message gets a cursor. Every round
 reads one field of every unfinished message: its tag (one or two bytes), then a varint (the
 value, or the length of a string or submessage) decoded eight bytes at a time with bit tricks
-on unaligned uint64 loads. Varint fields of ``created`` / ``deleted`` land in a value matrix,
+on unaligned uint64 loads (a lookup table on the first two bytes decodes the tag). Varint fields of ``created`` / ``deleted`` land in a value matrix,
 strings are skipped (their bytes checked for UTF-8 at the end, as protobuf does), and entering
 ``created`` or ``deleted`` just switches the message's context until its end. A batch takes as
 many rounds as its longest message has fields (~15), each a few dozen numpy calls.
