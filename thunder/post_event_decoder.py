@@ -6,12 +6,13 @@ Parsing each event with protobuf, validating it and reading its eleven fields in
 ~1.7 us (plus ~1 us building a Record); this walk takes ~0.8 us per event at 10,000-event polls.
 
 How: the values are joined into one byte buffer and each message gets a cursor. Every round
-reads one field of every unfinished message: its tag (one or two bytes), then a varint (the
-value, or the length of a string or submessage) decoded eight bytes at a time with bit tricks
-on unaligned uint64 loads (a lookup table on the first two bytes decodes the tag). Varint fields of ``created`` / ``deleted`` land in a value matrix,
-strings are skipped (their bytes checked for UTF-8 at the end, as protobuf does), and entering
-``created`` or ``deleted`` just switches the message's context until its end. A batch takes as
-many rounds as its longest message has fields (~15), each a few dozen numpy calls.
+reads one field of every unfinished message: its tag (one or two bytes, decoded by a lookup
+table on the two bytes at the cursor), then a varint (the value, or the length of a string or
+submessage) decoded eight bytes at a time with bit tricks on unaligned uint64 loads. Varint
+fields of ``created`` / ``deleted`` land in a value matrix, strings are skipped (their bytes
+checked for UTF-8 at the end, as protobuf does), and entering ``created`` or ``deleted`` just
+switches the message's context until its end. A batch takes as many rounds as its longest
+message has fields (~15), each a few dozen numpy calls.
 
 Exactness: every message the walker cannot settle on its own (groups, tags longer than two
 bytes, varints longer than ten, a length running past its message, the oneof set more than
