@@ -30,6 +30,7 @@ from home_mixer.models import (
     _CANDIDATE_FIELDS,
     _EXPLANATION_FIELDS,
     _LIST_FIELDS,
+    BLANK_EXPLANATION,
     PostCandidate,
     ScoreExplanation,
 )
@@ -51,9 +52,9 @@ def encode(posts: Sequence[PostCandidate]) -> bytes:
         "v": FORMAT_VERSION,
         "n": len(posts),
         "fields": {f: _encode_column(map(attrgetter(f), posts), f in _LIST_FIELDS) for f in _PLAIN_FIELDS},
-        "explanation": {
+        "explanation": {} if explanations.count(BLANK_EXPLANATION) == len(explanations) else {
             f: _encode_column(map(attrgetter(f), explanations), f == "other_multipliers") for f in _EXPLANATION_COLUMNS
-        },
+        },  # {}: none explained (not a debug request), every post gets the blank explanation back
         "phoenix_scores": _encode_scores([p.phoenix_scores for p in posts]),
     }
     return json.dumps(doc, separators=(",", ":")).encode()
@@ -83,7 +84,7 @@ def _decode_columns(doc: dict[str, Any]) -> list[PostCandidate]:
     scores = _decode_scores(doc["phoenix_scores"], n)
     posts = []
     for i in range(n):
-        explanation = ScoreExplanation(**{f: col[i] for f, col in exp_fields.items()})
+        explanation = ScoreExplanation(**{f: col[i] for f, col in exp_fields.items()}) if exp_fields else BLANK_EXPLANATION
         posts.append(
             PostCandidate(
                 **{f: col[i] for f, col in fields.items()}, phoenix_scores=scores[i], explanation=explanation

@@ -74,7 +74,8 @@ def test_truncated_columns_are_a_clear_error() -> None:
 
 def test_constant_columns_are_written_once_and_version_2_is_still_read() -> None:
     posts = [PostCandidate(i, 7, labels=["nsfw"], text="same", in_network=True, score=0.0 if i else -0.0,
-                           phoenix_scores={"favorite": 0.5}) for i in range(3)]
+                           phoenix_scores={"favorite": 0.5}, explanation=ScoreExplanation(scored=True))
+             for i in range(3)]
     doc = json.loads(scored_posts_codec.encode(posts))
     assert doc["fields"]["labels"] == {"const": ["nsfw"]} and doc["fields"]["text"] == {"const": "same"}
     assert doc["explanation"]["note"] == {"const": ""} and "f64" in doc["fields"]["score"]  # floats keep -0.0
@@ -88,3 +89,11 @@ def test_constant_columns_are_written_once_and_version_2_is_still_read() -> None
                 part[name] = {"json": [column["const"]] * 3}
     doc["v"] = 2
     assert scored_posts_codec.decode(json.dumps(doc).encode()) == posts
+
+
+def test_feeds_that_were_not_explained_store_no_explanation_columns() -> None:
+    posts = [PostCandidate(i, 7, phoenix_scores={"favorite": 0.5}, weighted_score=0.3, score=0.2) for i in range(3)]
+    doc = json.loads(scored_posts_codec.encode(posts))
+    assert doc["explanation"] == {}
+    got = scored_posts_codec.decode(json.dumps(doc).encode())
+    assert got == posts and all(c.explanation == ScoreExplanation() for c in got)
