@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import types
 
 from candidate_pipeline.updates import apply_candidate_results
-from home_mixer.candidate_hydrators.author_info import AuthorInfoCandidateHydrator
+from home_mixer.candidate_hydrators.author_info import AuthorInfoCandidateHydrator, author_fields
 from home_mixer.candidate_hydrators.bidirectional_follow import BidirectionalFollowHydrator
 from home_mixer.candidate_hydrators.blocked_by import BlockedByHydrator
 from home_mixer.candidate_hydrators.core_data import CoreDataCandidateHydrator, core_fields
@@ -19,6 +20,7 @@ from home_mixer.sources.thunder_source import ThunderSource, candidate_from_ligh
 from protos import recsys_pb2 as rp
 from protos import thunder_pb2
 from tests.home_mixer.fakes import NOW_MS, FakeFeedState, FakeRetrieval, FakeThunder, FakeUserState, World
+from user_state.reader import AuthorStats
 
 V = 1
 
@@ -134,3 +136,10 @@ def test_hydrators_accept_empty_lists() -> None:
     for h in (InNetworkCandidateHydrator(), CoreDataCandidateHydrator(us), AuthorInfoCandidateHydrator(us),
               BidirectionalFollowHydrator(us), BlockedByHydrator(us), EngagementCountsHydrator(us)):
         assert list(asyncio.run(h.hydrate(q(), []))) == []
+
+
+def test_author_fields_from_mappings_and_objects() -> None:
+    assert author_fields({"followers": b"12", "labels": b"nsfw, ,spam"}) == (12, ["nsfw", "spam"])
+    assert author_fields({"followers": None}) == (0, [])
+    assert author_fields(AuthorStats(followers=7)) == (7, [])
+    assert author_fields(types.SimpleNamespace(followers=3, labels=("a", "b"))) == (3, ["a", "b"])
