@@ -2,7 +2,7 @@
 
 Serving config (``RankerConfig()`` defaults): d=128, 4 layers, 4 query / 2 kv heads of 32,
 qk-norm, FFN 256, 2 mmh3 hashes per id into 64-wide tables, history 256 (all slots filled),
-1,000 candidates, chunks of 512. ``cpu_p50_ms_1000`` is the whole engine call (hashing and
+semantic ids and history-match features, 1,000 candidates, chunks of 512. ``cpu_p50_ms_1000`` is the whole engine call (hashing and
 feature building included); ``*_model_ms`` are the forward passes alone.
 
 Two full-sequence baselines, measured in the same run:
@@ -109,7 +109,7 @@ def main(argv: list[str]) -> int:
         "--quality", default="", help="also train on this synthetic-world preset and report AUC vs oracle"
     )
     parser.add_argument(
-        "--quality-epochs", type=int, default=6, help="max epochs (early stopping keeps the best)"
+        "--quality-epochs", type=int, default=4, help="max epochs (early stopping keeps the best)"
     )
     args = parser.parse_args(argv)
     load_at_start = os.getloadavg()[0]
@@ -143,7 +143,8 @@ def main(argv: list[str]) -> int:
         batched_ms = _p50_ms(lambda: engine.score(four), max(3, reps // 2))
 
     result = {
-        "config": "d=128, 4 layers, 4q/2kv heads x 32, history 256, 1000 candidates, chunk 512, fp32",
+        "config": "d=128, 4 layers, 4q/2kv heads x 32, history 256, history-match features, "
+        "1000 candidates, chunk 512, fp32",
         "threads": args.threads,
         "cpu_p50_ms_1000": round(kv_ms, 2),
         "cpu_kv_model_p50_ms_1000": round(kv_model_ms, 2),
@@ -208,7 +209,8 @@ def _quality(preset: str, epochs: int) -> dict:
 
     return {
         "world_preset": preset,
-        "model": "d=64, 2 layers, history 64, 2 hashes",
+        "model": f"d={cfg.dim}, {cfg.transformer.num_layers} layers, history {cfg.history_len}, "
+        f"{cfg.hashing.num_hashes} hashes, history-match features {cfg.history_match_features}",
         "train_config": {**QUALITY_TRAIN, "max_epochs": epochs},
         "best_epoch": stats.best_epoch,
         "early_stop_losses": [round(x, 4) for x in stats.early_stop_losses],

@@ -240,6 +240,15 @@ class Attention(nn.Module):
         v = v.transpose(1, 2)
         return apply_rope(q, rope), apply_rope(k, rope), v
 
+    def keys_values(self, x: torch.Tensor, rope: Rope) -> tuple[torch.Tensor, torch.Tensor]:
+        """This layer's rotated K and V ``[B, kv_heads, T, d]`` alone (the k/v rows of the fused
+        projection, no queries, no attention)."""
+        b, t, _ = x.shape
+        c = self.cfg
+        kv_rows = self.qkv_proj.weight[c.num_q_heads * c.head_dim :]
+        k, v = F.linear(x, kv_rows).view(b, t, 2 * c.num_kv_heads, c.head_dim).chunk(2, dim=2)
+        return apply_rope(self.k_norm(k).transpose(1, 2), rope), v.transpose(1, 2)
+
     def forward(
         self, x: torch.Tensor, rope: Rope, mask: torch.Tensor | None
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -426,6 +435,22 @@ class Transformer(nn.Module):
         if key_valid is None:
             key_valid = torch.ones(x.shape[0], x.shape[1], dtype=torch.bool, device=x.device)
         return self.final_norm(x), KVCache(keys, values, key_valid.bool())
+
+    def prefix_cache(
+        self, x: torch.Tensor, positions: torch.Tensor, mask: torch.Tensor | None, key_valid: torch.Tensor
+    ) -> KVCache:
+        """``forward_prefix``'s cache without its hidden states: candidates read only the prefix's
+        keys and values, so the last block needs its K/V projection but neither attention nor MLP
+        (about a fifth of the prefix's work, exactly the same cache)."""
+        rope = self._rope(positions, x.dtype)
+        keys, values = [], []
+        for block in self.blocks[:-1]:
+            x, k, v = block(x, rope, mask)
+            keys.append(k)
+            values.append(v)
+        last = self.blocks[-1]
+        k, v = last.attn.keys_values(last.attn_norm(x), rope)
+        return KVCache([*keys, k], [*values, v], key_valid.bool())
 
     def forward_cached(self, x: torch.Tensor, positions: torch.Tensor, cache: KVCache) -> torch.Tensor:
         """Hidden states of candidate tokens ``[B, C, D]`` scored against a cached prefix.

@@ -166,7 +166,7 @@ def _model_config(size: str):  # noqa: ANN202
             hashing=HashConfig(2, 20_011, 200_003, 20_011),
             transformer=TransformerConfig(dim=64, num_layers=2, num_q_heads=4, num_kv_heads=2, head_dim=16),
             table_dim=32,
-            history_len=64,
+            history_len=128,  # measured on the small world: +0.003-0.004 favorite AUC over 64
         )
     raise typer.BadParameter(f"unknown size {size!r} (small|serving)")
 

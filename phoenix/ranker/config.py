@@ -35,6 +35,9 @@ class RankerConfig:
     # >= sid_vocab fold into 1..sid_vocab-1. Off when loading a checkpoint written before them.
     semantic_id_features: bool = True
     sid_vocab: int = 256
+    # Per-candidate summaries of the user's history on the candidate's topic and author
+    # (``phoenix.ranker.history_match``). Off when loading a checkpoint written before them.
+    history_match_features: bool = True
 
     def __post_init__(self) -> None:
         if self.history_len < 1 or self.table_dim < 1 or self.max_candidates < 1 or self.sid_vocab < 2:
@@ -64,6 +67,7 @@ class RankerConfig:
                 post_kind_features=bool(data.get("post_kind_features", False)),
                 semantic_id_features=bool(data.get("semantic_id_features", False)),
                 sid_vocab=int(data.get("sid_vocab", 256)),
+                history_match_features=bool(data.get("history_match_features", False)),
             )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"ranker config is incomplete or has unknown fields: {exc}") from exc

@@ -21,6 +21,7 @@ from infra.snowflake import TWITTER_EPOCH_MS, snowflake_timestamp_ms
 from phoenix.actions import DWELL_CLIP_S, OUTPUT_SLOTS
 from phoenix.hashing import hash_ids
 from phoenix.ranker.config import AGE_BUCKET_MINUTES, AGE_BUCKETS, PRODUCT_SURFACES, SID_LEVELS, RankerConfig
+from phoenix.ranker.history_match import history_item_values, history_match_features
 
 SNOWFLAKE_SHIFT = 22  # infra.snowflake: (ms since epoch) << 22 | sequence
 NUM_COUNTS = 5
@@ -94,6 +95,9 @@ class RankerBatch:
     cand_kind: torch.Tensor  # [B, C, NUM_KIND_FLAGS] float 0/1
     cand_sid: torch.Tensor  # [B, C, SID_LEVELS] long, 0 = unknown
     cand_valid: torch.Tensor  # [B, C] bool
+    # [B, C, NUM_MATCH_FEATURES] float: the history's engagement with the candidate's topic and
+    # author (``history_match``); width 0 when the config has the feature off.
+    cand_match: torch.Tensor
 
     def to(self, device: torch.device | str) -> RankerBatch:
         return RankerBatch(**{k: v.to(device) for k, v in vars(self).items()})
@@ -109,6 +113,21 @@ class RankerBatch:
     def select_rows(self, rows: torch.Tensor) -> RankerBatch:
         """Only the users ``rows`` (with all their tensors)."""
         return RankerBatch(**{k: v.index_select(0, rows) for k, v in vars(self).items()})
+
+    def recent_history(self, width: int) -> RankerBatch:
+        """The same batch with only the last ``width`` history slots (left padding cut; the caller
+        keeps every real item by using ``width >= hist_len.max()``)."""
+        s = self.hist_surface.shape[1]
+        if not 0 <= width <= s:
+            raise ValueError(f"history width must be in [0, {s}], got {width}")
+        if bool((self.hist_len > width).any()):
+            raise ValueError(
+                f"width {width} would cut real history items (longest {int(self.hist_len.max())})"
+            )
+        cut = {
+            k: v[:, s - width :] for k, v in vars(self).items() if k.startswith("hist_") and k != "hist_len"
+        }
+        return RankerBatch(**{**vars(self), **cut})
 
     def candidates(self, start: int, stop: int) -> RankerBatch:
         """The same users with only candidate columns ``[start, stop)`` (for chunked scoring)."""
@@ -190,6 +209,14 @@ def build_batch(
             if any(x.semantic_ids for x in cands):
                 cand_sid[i, : len(cands)] = [_sid_tuple(x.semantic_ids) for x in cands]
 
+    if cfg.history_match_features:
+        hist_values = history_item_values(hist_actions, hist_dwell * DWELL_CLIP_S)
+        hist_values *= (np.arange(s)[None, :] >= (s - hist_len)[:, None])[..., None]
+        match = history_match_features(
+            hist_sid[..., 0], hist_author, hist_values, cand_sid[..., 0], cand_author
+        )
+    else:
+        match = np.zeros((b, c, 0), np.float32)
     user_ids = np.array([u.user_id for u in users], np.int64)
     t = torch.from_numpy
     return RankerBatch(
@@ -210,6 +237,7 @@ def build_batch(
         cand_kind=t(cand_kind),
         cand_sid=t(sid_rows(cand_sid, cfg.sid_vocab)),
         cand_valid=t(cand_valid),
+        cand_match=t(match),
     )
 
 
@@ -222,9 +250,19 @@ def age_buckets(created_at_ms: np.ndarray, post_ids: np.ndarray, now_ms: int) ->
     return np.where((created <= 0) | (now_ms < created), 0, buckets)
 
 
-def _fill_candidates(cands: Sequence[CandidateItem], now_ms: int, i: int, post: np.ndarray,
-                     author: np.ndarray, surface: np.ndarray, age: np.ndarray, in_net: np.ndarray,
-                     counts: np.ndarray, kind: np.ndarray, valid: np.ndarray) -> None:
+def _fill_candidates(
+    cands: Sequence[CandidateItem],
+    now_ms: int,
+    i: int,
+    post: np.ndarray,
+    author: np.ndarray,
+    surface: np.ndarray,
+    age: np.ndarray,
+    in_net: np.ndarray,
+    counts: np.ndarray,
+    kind: np.ndarray,
+    valid: np.ndarray,
+) -> None:
     """Row ``i`` of the candidate arrays from one user's list: one pass over the Python objects
     into a table, then column-wise numpy (a request has up to 2,800 candidates)."""
     n = len(cands)

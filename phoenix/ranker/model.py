@@ -8,6 +8,8 @@ projection, and every feature embedding of a token is added into one model-width
                     64-slot ActionName taxonomy) + product-surface embedding + dwell·vector
 * candidate token = post + author embeddings + product-surface + post-age-bucket + in-network
                     + MLP(log2 engagement counts) + post-kind flags (reply/retweet/quote/video)
+                    + semantic ids + MLP(history-match features: how the user's own history
+                    treated this topic and author, ``history_match``)
 
 Two equivalent ways to score (tests hold them within 1e-4):
 
@@ -31,6 +33,7 @@ from phoenix.ranker.config import (
     RankerConfig,
 )
 from phoenix.ranker.features import NUM_COUNTS, NUM_KIND_FLAGS, RankerBatch
+from phoenix.ranker.history_match import NUM_MATCH_FEATURES
 from phoenix.transformer import KVCache, Transformer, prefix_mask, ranker_mask, right_anchored_positions
 
 
@@ -64,6 +67,11 @@ class PhoenixRanker(nn.Module):
                 nn.Embedding(cfg.sid_vocab, cfg.table_dim, padding_idx=0) for _ in range(SID_LEVELS)
             )
             self.sid_proj = nn.Linear(cfg.table_dim, d, bias=False)
+        self.match_mlp: nn.Sequential | None = None
+        if cfg.history_match_features:
+            self.match_mlp = nn.Sequential(
+                nn.Linear(NUM_MATCH_FEATURES, 64), nn.GELU(approximate="tanh"), nn.Linear(64, d, bias=False)
+            )
         self.dwell_vec = nn.Parameter(torch.randn(d) * d**-0.5)
         for emb in (self.surface_emb, self.age_emb, self.in_network_emb):
             nn.init.normal_(emb.weight, std=d**-0.5)
@@ -110,12 +118,25 @@ class PhoenixRanker(nn.Module):
         sid = self._sid(batch.cand_sid)
         if sid is not None:
             tokens = tokens + sid
+        if self.match_mlp is not None:
+            tokens = tokens + self.match_mlp(batch.cand_match)
         return tokens
 
     def _positions(self, batch: RankerBatch, num_candidates: int) -> torch.Tensor:
-        return right_anchored_positions(
+        """Right-anchored positions of the configured layout (newest item at ``num_prefix - 1``),
+        cut to the batch's history width (see ``_trimmed``)."""
+        full = right_anchored_positions(
             NUM_USER_PREFIX_TOKENS, batch.hist_len, self.cfg.history_len, num_candidates
         )
+        cut = self.cfg.history_len - batch.hist_surface.shape[1]
+        return torch.cat([full[:, :NUM_USER_PREFIX_TOKENS], full[:, NUM_USER_PREFIX_TOKENS + cut :]], 1)
+
+    @staticmethod
+    def _trimmed(batch: RankerBatch) -> RankerBatch:
+        """History slots that are padding in EVERY row are dropped: a padded slot is masked for
+        every real token, so this changes no score, and a batch of full histories then needs no
+        attention mask at all over its prefix."""
+        return batch.recent_history(int(batch.hist_len.max())) if batch.hist_len.numel() else batch
 
     def _heads(self, hidden: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Action logits [B, C, A] and predicted dwell in seconds [B, C]."""
@@ -126,6 +147,7 @@ class PhoenixRanker(nn.Module):
 
     def forward(self, batch: RankerBatch) -> tuple[torch.Tensor, torch.Tensor]:
         """Full-sequence masked path: (logits [B, C, A], dwell seconds [B, C])."""
+        batch = self._trimmed(batch)
         prefix = self.prefix_tokens(batch)
         cands = self.candidate_tokens(batch)
         p, c = prefix.shape[1], cands.shape[1]
@@ -135,10 +157,11 @@ class PhoenixRanker(nn.Module):
 
     def encode_prefix(self, batch: RankerBatch) -> KVCache:
         """Run user + history once; the returned cache scores any candidates of these users."""
+        batch = self._trimmed(batch)
         prefix = self.prefix_tokens(batch)
         valid = batch.prefix_valid
-        positions = self._positions(batch, 0)
-        return self.transformer.forward_prefix(prefix, positions, prefix_mask(valid), valid)[1]
+        mask = None if bool(valid.all()) else prefix_mask(valid)
+        return self.transformer.prefix_cache(prefix, self._positions(batch, 0), mask, valid)
 
     def score_cached(self, cache: KVCache, batch: RankerBatch) -> tuple[torch.Tensor, torch.Tensor]:
         """Score ``batch``'s candidates against ``cache`` (one cache row per batch row)."""

@@ -60,8 +60,16 @@ class TrainConfig:
     post_id_dropout: float = 0.0  # probability a post id is replaced by padding while training
     user_id_dropout: float = 0.0  # same for the user id (forces reading the history instead)
     calibrate_heads: bool = True  # start every head at the training set's base rate (see above)
+    # "constant", or "cosine": the learning rate decays from ``lr`` to 0 over the planned steps
+    # (after ``warmup_steps`` of linear warm-up), so later epochs refine instead of overfitting.
+    lr_schedule: str = "constant"
+    warmup_steps: int = 0
 
     def __post_init__(self) -> None:
+        if self.lr_schedule not in ("constant", "cosine"):
+            raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {self.lr_schedule!r}")
+        if self.warmup_steps < 0:
+            raise ValueError(f"warmup_steps must be >= 0, got {self.warmup_steps}")
         for name in ("post_id_dropout", "user_id_dropout"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
@@ -75,6 +83,16 @@ class TrainStats:
     examples_per_s: float
     best_epoch: int | None = None  # with early stopping: the epoch whose weights were kept (0-based)
     early_stop_losses: tuple[float, ...] = ()  # held-out loss after each epoch
+
+
+def lr_factor(tcfg: TrainConfig, step: int, total: int) -> float:
+    """Multiplier of ``tcfg.lr`` at optimizer step ``step`` of ``total``."""
+    if step < tcfg.warmup_steps:
+        return (step + 1) / tcfg.warmup_steps
+    if tcfg.lr_schedule == "constant":
+        return 1.0
+    span = max(total - tcfg.warmup_steps, 1)
+    return 0.5 * (1.0 + math.cos(math.pi * min(step - tcfg.warmup_steps, span) / span))
 
 
 def seed_everything(seed: int) -> None:
@@ -111,7 +129,9 @@ def calibrate_heads(model: PhoenixRanker, examples: Sequence[Example]) -> None:
     """Heads output exactly the base rates of ``examples`` (weights 0, biases = logits)."""
     rates, dwell_mean = base_rates(examples)
     if rates.shape[0] != model.action_head.out_features:
-        raise ValueError(f"examples have {rates.shape[0]} labels, the model {model.action_head.out_features} heads")
+        raise ValueError(
+            f"examples have {rates.shape[0]} labels, the model {model.action_head.out_features} heads"
+        )
     model.action_head.weight.zero_()
     model.action_head.bias.copy_(torch.from_numpy(np.log(rates / (1 - rates))).to(model.action_head.bias))
     frac = min(max(dwell_mean / DWELL_CLIP_S, 1e-4), 1 - 1e-4)  # dwell = sigmoid(head) * clip
@@ -134,7 +154,9 @@ def drop_ids(batch: RankerBatch, keys: Sequence[int], seed: int, post_p: float, 
 
 
 @torch.no_grad()
-def mean_loss(model: PhoenixRanker, examples: Sequence[Example], tcfg: TrainConfig, batch_size: int = 64) -> float:
+def mean_loss(
+    model: PhoenixRanker, examples: Sequence[Example], tcfg: TrainConfig, batch_size: int = 64
+) -> float:
     """Mean per-candidate training loss (BCE over actions + dwell term) on ``examples``."""
     was_training = model.training
     model.eval()
@@ -143,7 +165,9 @@ def mean_loss(model: PhoenixRanker, examples: Sequence[Example], tcfg: TrainConf
     for start in range(0, len(examples), batch_size):
         chunk = examples[start : start + batch_size]
         batch, labels, dwell = collate(chunk, model.cfg)
-        total += float(loss_sums(model, batch.to(device), labels.to(device), dwell.to(device), tcfg.dwell_weight))
+        total += float(
+            loss_sums(model, batch.to(device), labels.to(device), dwell.to(device), tcfg.dwell_weight)
+        )
         n += sum(len(e.candidates) for e in chunk)
     model.train(was_training)
     return total / max(n, 1)
@@ -193,6 +217,7 @@ def train(
         if tcfg.max_steps is None
         else min(tcfg.max_steps, steps_per_epoch * tcfg.epochs)
     )
+    schedule = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: lr_factor(tcfg, step, total))
     show = tcfg.progress and rank == 0
     progress = Progress(
         TextColumn("train ranker"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
@@ -223,6 +248,7 @@ def train(
                 )
                 (local * world_size / max(global_valid, 1)).backward()
                 opt.step()
+                schedule.step()
                 step += 1
                 seen += len(idx)
                 loss_value = float(local.detach()) / max(global_valid, 1) * world_size

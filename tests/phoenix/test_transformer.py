@@ -132,3 +132,26 @@ def test_unmasked_prefix_equals_an_all_true_mask() -> None:
         masked = model(x[:, :p], pos[:, :p], prefix_mask(valid))
         unmasked = model(x[:, :p], pos[:, :p], None)
     assert torch.allclose(masked, unmasked, atol=1e-5)
+
+
+def test_dropout_acts_only_while_training() -> None:
+    torch.manual_seed(0)
+    cfg = TransformerConfig(dim=32, num_layers=2, num_q_heads=4, num_kv_heads=2, head_dim=8, dropout=0.5)
+    model = Transformer(cfg)
+    x, pos = torch.randn(1, 5, 32), torch.arange(5)[None]
+    model.train()
+    assert not torch.allclose(model(x, pos, None), model(x, pos, None))
+    model.eval()
+    assert torch.equal(model(x, pos, None), model(x, pos, None))
+    with pytest.raises(ValueError, match="dropout"):
+        TransformerConfig(dropout=1.0)
+
+
+def test_prefix_cache_equals_the_full_prefix_pass() -> None:
+    model, x, pos, valid, p = _setup()
+    with torch.no_grad():
+        _, full = model.forward_prefix(x[:, :p], pos[:, :p], prefix_mask(valid), valid)
+        lean = model.prefix_cache(x[:, :p], pos[:, :p], prefix_mask(valid), valid)
+    for a, b in zip(full.keys + full.values, lean.keys + lean.values, strict=True):
+        assert torch.allclose(a, b, atol=1e-6)
+    assert torch.equal(full.key_valid, lean.key_valid)

@@ -91,3 +91,21 @@ def test_age_bucket() -> None:
     assert age_bucket(NOW - 10**10, 0, NOW) == 81  # older than 80 h -> overflow
     assert age_bucket(NOW + 1000, 0, NOW) == 0  # in the future -> unknown
     assert age_bucket(0, 0, NOW) == 0
+
+
+def test_a_users_scores_do_not_depend_on_the_other_users_in_the_batch() -> None:
+    # The model drops history slots that are padding for every user; a short history must score
+    # the same whether it is batched alone (nearly all slots dropped) or beside a full one.
+    model = _model()
+    short, full = _user(6, 3), _user(7, 16)
+    cands = [_cands(4, 1), _cands(4, 2)]
+    alone_l, alone_d = _score(model, [short], cands[:1])
+    both_l, both_d = _score(model, [short, full], cands)
+    assert torch.allclose(alone_l[0], both_l[0], atol=1e-5)
+    assert torch.allclose(alone_d[0], both_d[0], atol=1e-5)
+    with torch.no_grad():
+        batch = build_batch([short, full], cands, NOW, model.cfg)
+        cached_l, _ = model.score_cached(
+            model.encode_prefix(batch.select_rows(torch.tensor([0]))), batch.select_rows(torch.tensor([0]))
+        )
+    assert torch.allclose(cached_l[0], alone_l[0], atol=1e-5)

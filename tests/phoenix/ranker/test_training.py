@@ -190,3 +190,15 @@ def test_early_stopping_keeps_the_best_epoch(one_thread) -> None:
 
     kept = mean_loss(model, held_out, TrainConfig())
     assert kept == pytest.approx(min(stats.early_stop_losses), rel=1e-4)
+
+
+def test_cosine_schedule_warms_up_then_decays_to_zero() -> None:
+    from phoenix.ranker.train import lr_factor
+
+    cos = TrainConfig(lr_schedule="cosine", warmup_steps=2)
+    factors = [lr_factor(cos, s, 10) for s in range(11)]
+    assert factors[:3] == [0.5, 1.0, 1.0] and factors[-1] == pytest.approx(0.0, abs=1e-12)
+    assert all(a >= b for a, b in zip(factors[1:], factors[2:], strict=False))
+    assert {lr_factor(TrainConfig(), s, 10) for s in range(10)} == {1.0}
+    with pytest.raises(ValueError, match="lr_schedule"):
+        TrainConfig(lr_schedule="linear")
