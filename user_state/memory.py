@@ -119,6 +119,12 @@ class InMemoryUserState:
     async def blocked(self, user_id: int) -> set[int]:
         return set(self._blocked.get(user_id, ()))
 
+    async def blockers_of_viewer_among(self, viewer_id: int, user_ids: Iterable[int]) -> set[int]:
+        """The users among ``user_ids`` whose block list contains ``viewer_id`` (one call, as
+        home-mixer's Redis reader answers it; without it a request reads every author's list)."""
+        blocked = self._blocked
+        return {u for u in user_ids if u in blocked and viewer_id in blocked[u]}
+
     async def muted(self, user_id: int) -> set[int]:
         return set(self._muted.get(user_id, ()))
 

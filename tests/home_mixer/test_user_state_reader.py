@@ -10,6 +10,7 @@ import pytest
 from events.world.actions import ACTION_NUMBERS
 from home_mixer.user_state_reader import FeedUserStateReader, PostCache
 from protos import events_pb2, recsys_pb2
+from user_state.memory import InMemoryUserState
 from user_state.redis_state import RedisUserState
 
 VIEWER = 1
@@ -113,3 +114,17 @@ def test_post_cache_is_a_bounded_lru() -> None:
     assert [p and p.post_id for p in many.get_many([2, 9, 1])] == [2, None, 1]  # 1 is now the most recent
     many.put(3, events_pb2.PostCreated(post_id=3))
     assert many.get(2) is None and many.get(1) is not None
+
+
+def test_in_memory_twin_answers_batched_block_checks_like_the_redis_reader() -> None:
+    """Replay's in-process state answers the blocked-by check in one call too (same world as above:
+    50 and 53 block the viewer, 54 blocks someone else)."""
+    state = InMemoryUserState()
+    state.apply_sync(WORLD)
+
+    async def go():
+        assert await state.blockers_of_viewer_among(VIEWER, [50, 51, 53, 54, 53]) == {50, 53}
+        assert await state.blockers_of_viewer_among(VIEWER, []) == set()
+        assert await state.blockers_of_viewer_among(7, [50, 54]) == {54}
+
+    asyncio.run(go())
