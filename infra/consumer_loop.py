@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, Self, TypeVar
@@ -94,7 +95,7 @@ RawBatchHandler = Callable[[RawBatch], Sequence[tuple[int, str]]]
 """Applies a batch; returns (index in the batch, why) of each message it found malformed."""
 
 
-class _ConsumerLoop:
+class _ConsumerLoop(ABC):
     """The poll loop, offsets, lag and malformed-message handling both consumers share."""
 
     def __init__(
@@ -225,8 +226,9 @@ class _ConsumerLoop:
             log.info("%s: caught up (%d applied, %d malformed)", self.name, self.applied, self.malformed)
             self.caught_up.set()
 
+    @abstractmethod
     def _process(self, batches: dict[TopicPartition, list]) -> None:
-        raise NotImplementedError
+        """Apply one poll's records (each subclass decodes them its own way)."""
 
     def _count_consumed(self, batches: dict[TopicPartition, list]) -> int:
         per_topic: dict[str, int] = {}

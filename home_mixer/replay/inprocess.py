@@ -28,7 +28,7 @@ from home_mixer.models import PostCandidate
 from phoenix.actions import ACTION_NAMES, DISCRETE_ACTIONS
 from phoenix.ranker.engine import RankerEngine
 from phoenix.ranker.packed import Predictions, unpack_candidates
-from phoenix.ranker.server import score_requests
+from phoenix.ranker.request import to_score_requests
 from phoenix.retrieval.features import histories_from_protos
 from phoenix.retrieval.live_index import LiveIndex
 from protos import events_pb2, recsys_pb2, thunder_pb2
@@ -119,7 +119,7 @@ class InProcessRanker:
             candidate_sets=[recsys_pb2.CandidateSet(
                 user_id=sequence.user_id, packed=candidates, product_surface=product_surface)],
         )
-        [job] = score_requests(request, self.clock.now_ms, max(cap, candidates.count))
+        [job] = to_score_requests(request, self.clock.now_ms, max(cap, candidates.count))
         probs, dwell = [], []
         for start in range(0, len(job.candidates), cap):  # the engine's batch cap, one chunk at a time
             [result] = self.engine.score([dataclasses.replace(job, candidates=job.candidates[start : start + cap])])

@@ -4,14 +4,19 @@ X's home-mixer sends one ``UserActionSequence`` per user (the engagement history
 and one ``CandidateSet`` per user. Sequences are matched to candidate sets by ``user_id``; a
 user without a sequence is a new user (empty history). Anything malformed raises
 ``InvalidRequest`` with a message that names the offending field, which the server returns as
-INVALID_ARGUMENT.
+INVALID_ARGUMENT. A candidate set carries either TweetInfos (X's layout, answered with one
+``NextActionDistribution`` each) or ``PackedCandidates`` columns (``packed.py``, answered with one
+score matrix).
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 from phoenix.actions import CONTINUOUS_SLOTS
 from phoenix.ranker.engine import ScoreRequest, ScoreResult
 from phoenix.ranker.features import CandidateItem, HistoryItem, UserContext
+from phoenix.ranker.packed import INT64, PackingError, candidate_items, pack_distributions
 from protos import recsys_pb2 as pb
 
 
@@ -69,26 +74,51 @@ def to_score_requests(
     for k, cs in enumerate(request.candidate_sets):
         if cs.user_id <= 0:
             raise InvalidRequest(f"candidate_sets[{k}].user_id must be > 0")
-        if len(cs.candidates) > max_candidates:
-            raise InvalidRequest(
-                f"candidate_sets[{k}] has {len(cs.candidates)} candidates; at most {max_candidates} allowed"
-            )
-        cands = []
-        for j, t in enumerate(cs.candidates):
-            if t.tweet_id <= 0 or t.author_id < 0:
-                raise InvalidRequest(
-                    f"candidate_sets[{k}].candidates[{j}]: tweet_id must be > 0 and author_id >= 0"
-                )
-            cands.append(candidate_from_tweet_info(t, int(cs.product_surface)))
+        cands = _packed_candidates(k, cs, max_candidates) if cs.HasField("packed") else _tweet_info_candidates(
+            k, cs, max_candidates
+        )
         seq = sequences.get(cs.user_id)
         history = history_from_sequence(seq) if seq is not None else []
         out.append(ScoreRequest(UserContext(cs.user_id, history), cands, now_ms))
     return out
 
 
+def _tweet_info_candidates(k: int, cs: pb.CandidateSet, max_candidates: int) -> list[CandidateItem]:
+    if len(cs.candidates) > max_candidates:
+        raise InvalidRequest(
+            f"candidate_sets[{k}] has {len(cs.candidates)} candidates; at most {max_candidates} allowed"
+        )
+    cands = []
+    for j, t in enumerate(cs.candidates):
+        if t.tweet_id <= 0 or t.author_id < 0:
+            raise InvalidRequest(f"candidate_sets[{k}].candidates[{j}]: tweet_id must be > 0 and author_id >= 0")
+        cands.append(candidate_from_tweet_info(t, int(cs.product_surface)))
+    return cands
+
+
+def _packed_candidates(k: int, cs: pb.CandidateSet, max_candidates: int) -> list[CandidateItem]:
+    if cs.candidates:
+        raise InvalidRequest(f"candidate_sets[{k}] has both candidates and packed: send one")
+    if cs.packed.count > max_candidates:
+        raise InvalidRequest(
+            f"candidate_sets[{k}].packed has {cs.packed.count} candidates; at most {max_candidates} allowed"
+        )
+    try:
+        return candidate_items(cs.packed, int(cs.product_surface))
+    except PackingError as exc:
+        raise InvalidRequest(f"candidate_sets[{k}].packed: {exc}") from None
+
+
 def to_distribution_set(
     cs: pb.CandidateSet, result: ScoreResult, checkpoint: str
 ) -> pb.CandidateDistributionSet:
+    """The answer for one candidate set, in the layout it was asked in."""
+    if cs.HasField("packed"):
+        ids = np.frombuffer(cs.packed.tweet_id, dtype=INT64)  # validated by to_score_requests
+        return pb.CandidateDistributionSet(
+            user_id=cs.user_id, checkpoint_path=checkpoint,
+            packed=pack_distributions(ids, result.log_probs, result.dwell_s),
+        )
     dists = []
     for j, t in enumerate(cs.candidates):
         cont = [0.0] * CONTINUOUS_SLOTS

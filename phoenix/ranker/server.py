@@ -13,56 +13,23 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import os
 import time
 
 import grpc
-import numpy as np
 import torch
 
 from infra.grpc_server import ServerHandle, start_server
 from phoenix.checkpoint import CheckpointError
 from phoenix.ranker.batcher import MicroBatcher, Overloaded
-from phoenix.ranker.engine import RankerEngine, ScoreRequest, ScoreResult
-from phoenix.ranker.packed import INT64, PackingError, candidate_items, pack_distributions
+from phoenix.ranker.engine import RankerEngine
 from phoenix.ranker.request import InvalidRequest, to_distribution_set, to_score_requests
 from protos import recsys_pb2 as pb
 from protos import recsys_pb2_grpc
 
 log = logging.getLogger(__name__)
 SERVICE_NAME = "foryou.recsys.RecsysPredictor"
-
-
-def score_requests(request: pb.PredictNextActionsRequest, now_ms: int, max_candidates: int) -> list[ScoreRequest]:
-    """``to_score_requests`` for every candidate set, reading packed sets' candidates from their columns."""
-    jobs = to_score_requests(request, now_ms, max_candidates)
-    for k, cs in enumerate(request.candidate_sets):
-        if not cs.HasField("packed"):
-            continue
-        if cs.candidates:
-            raise InvalidRequest(f"candidate_sets[{k}] has both candidates and packed: send one")
-        if cs.packed.count > max_candidates:
-            raise InvalidRequest(
-                f"candidate_sets[{k}].packed has {cs.packed.count} candidates; at most {max_candidates} allowed"
-            )
-        try:
-            items = candidate_items(cs.packed, int(cs.product_surface))
-        except PackingError as exc:
-            raise InvalidRequest(f"candidate_sets[{k}].packed: {exc}") from None
-        jobs[k] = dataclasses.replace(jobs[k], candidates=items)
-    return jobs
-
-
-def distribution_set(cs: pb.CandidateSet, result: ScoreResult, checkpoint: str) -> pb.CandidateDistributionSet:
-    """The answer for one candidate set, in the layout it was asked in."""
-    if not cs.HasField("packed"):
-        return to_distribution_set(cs, result, checkpoint)
-    ids = np.frombuffer(cs.packed.tweet_id, dtype=INT64)  # validated by score_requests
-    return pb.CandidateDistributionSet(
-        user_id=cs.user_id, checkpoint_path=checkpoint, packed=pack_distributions(ids, result.log_probs, result.dwell_s)
-    )
 
 
 class RankerService(recsys_pb2_grpc.RecsysPredictorServicer):
@@ -80,7 +47,7 @@ class RankerService(recsys_pb2_grpc.RecsysPredictorServicer):
         self, request: pb.PredictNextActionsRequest, context: grpc.aio.ServicerContext
     ) -> pb.PredictNextActionsResponse:  # noqa: N802
         try:
-            jobs = score_requests(request, int(time.time() * 1000), self.engine.cfg.max_candidates)
+            jobs = to_score_requests(request, int(time.time() * 1000), self.engine.cfg.max_candidates)
         except InvalidRequest as exc:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         try:
@@ -88,7 +55,7 @@ class RankerService(recsys_pb2_grpc.RecsysPredictorServicer):
         except Overloaded as exc:
             await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
         sets = [
-            distribution_set(cs, res, self.checkpoint_path)
+            to_distribution_set(cs, res, self.checkpoint_path)
             for cs, res in zip(request.candidate_sets, results, strict=True)
         ]
         return pb.PredictNextActionsResponse(distribution_sets=sets, model_version=version)
