@@ -30,7 +30,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Generic, Self, TypeVar
+from typing import Generic, Self, TypedDict, TypeVar, Unpack
 
 import numpy as np
 from google.protobuf.message import DecodeError, Message
@@ -95,6 +95,18 @@ RawBatchHandler = Callable[[RawBatch], Sequence[tuple[int, str]]]
 """Applies a batch; returns (index in the batch, why) of each message it found malformed."""
 
 
+class LoopOptions(TypedDict, total=False):
+    """The loop's keyword options, shared by both consumers' constructors (see
+    :class:`_ConsumerLoop` for the defaults): broker, group mode, dead letters, poll sizing."""
+
+    bootstrap: str | None
+    group_id: str | None
+    dead_letter_topic: str | None
+    poll_timeout_ms: int
+    max_records: int
+    consumer_overrides: dict[str, object] | None
+
+
 class _ConsumerLoop(ABC):
     """The poll loop, offsets, lag and malformed-message handling both consumers share."""
 
@@ -103,12 +115,12 @@ class _ConsumerLoop(ABC):
         *,
         name: str,
         topics: Sequence[str],
-        bootstrap: str | None,
-        group_id: str | None,
-        dead_letter_topic: str | None,
-        poll_timeout_ms: int,
-        max_records: int,
-        consumer_overrides: dict[str, object] | None,
+        bootstrap: str | None = None,
+        group_id: str | None = None,
+        dead_letter_topic: str | None = None,
+        poll_timeout_ms: int = 100,
+        max_records: int = 2000,
+        consumer_overrides: dict[str, object] | None = None,
     ) -> None:
         self.name = name
         self.topics = list(topics)
@@ -279,17 +291,10 @@ class EventConsumer(_ConsumerLoop, Generic[M]):
         topics: Sequence[str],
         message_type: type[M],
         handler: Callable[[list[Record[M]]], None],
-        bootstrap: str | None = None,
-        group_id: str | None = None,
         validator: Validator[M] | None = None,
-        dead_letter_topic: str | None = None,
-        poll_timeout_ms: int = 100,
-        max_records: int = 2000,
-        consumer_overrides: dict[str, object] | None = None,
+        **options: Unpack[LoopOptions],
     ) -> None:
-        super().__init__(name=name, topics=topics, bootstrap=bootstrap, group_id=group_id,
-                         dead_letter_topic=dead_letter_topic, poll_timeout_ms=poll_timeout_ms,
-                         max_records=max_records, consumer_overrides=consumer_overrides)
+        super().__init__(name=name, topics=topics, **options)
         self.message_type = message_type
         self.handler = handler
         self.validator = validator
@@ -345,16 +350,9 @@ class RawBatchConsumer(_ConsumerLoop):
         name: str,
         topics: Sequence[str],
         handler: RawBatchHandler,
-        bootstrap: str | None = None,
-        group_id: str | None = None,
-        dead_letter_topic: str | None = None,
-        poll_timeout_ms: int = 100,
-        max_records: int = 2000,
-        consumer_overrides: dict[str, object] | None = None,
+        **options: Unpack[LoopOptions],
     ) -> None:
-        super().__init__(name=name, topics=topics, bootstrap=bootstrap, group_id=group_id,
-                         dead_letter_topic=dead_letter_topic, poll_timeout_ms=poll_timeout_ms,
-                         max_records=max_records, consumer_overrides=consumer_overrides)
+        super().__init__(name=name, topics=topics, **options)
         self.handler = handler
 
     def _process(self, batches: dict[TopicPartition, list]) -> None:
