@@ -27,6 +27,7 @@ from home_mixer.feed_state_store import SERVED_HISTORY_CAP
 from home_mixer.models import PostCandidate
 from phoenix.actions import ACTION_NAMES, DISCRETE_ACTIONS
 from phoenix.ranker.engine import RankerEngine
+from phoenix.ranker.features import CandidateColumns
 from phoenix.ranker.packed import Predictions, unpack_candidates
 from phoenix.ranker.request import to_score_requests
 from phoenix.retrieval.features import histories_from_protos
@@ -127,7 +128,8 @@ class InProcessRanker:
             dwell.append(result.dwell_s.astype(np.float64))
         self.calls += 1
         self.candidates_scored += candidates.count
-        ids = np.array([c.post_id for c in job.candidates], dtype=np.int64)
+        ids = np.array(job.candidates.post_id if isinstance(job.candidates, CandidateColumns) else
+                       [c.post_id for c in job.candidates], dtype=np.int64)
         if not probs:
             return Predictions(ids, ACTION_NAMES, np.zeros((0, len(ACTION_NAMES))), np.zeros(0), self.engine.version)
         return Predictions(ids, ACTION_NAMES, np.concatenate(probs), np.concatenate(dwell), self.engine.version)

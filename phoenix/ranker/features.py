@@ -7,12 +7,20 @@ that is 0, from the snowflake id.
 
 History layout: LEFT-padded, newest engagement in the last slot (``S-1``), matching
 ``right_anchored_positions(left_padded=True)``.
+
+A user's candidates come either as ``CandidateItem`` objects (training, X's TweetInfo layout) or
+as one :class:`CandidateColumns` (the packed serving layout, ``packed.py``): the batch is filled
+from columns either way, so a serving request of ~2,200 candidates never builds a Python object
+per candidate, and both forms give bit-identical tensors (tested). The history is filled the
+same way, a few list comprehensions and array assignments per user instead of a Python loop of
+numpy scalar writes per item.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import overload
 
 import numpy as np
 import torch
@@ -58,6 +66,86 @@ class CandidateItem:
     is_quote: bool = False
     has_video: bool = False
     semantic_ids: tuple[int, ...] = ()  # level 0 (topic) first; 0 = unknown
+
+
+_INT64 = np.dtype(np.int64)
+
+
+@dataclass(frozen=True, eq=False)
+class CandidateColumns(Sequence[CandidateItem]):
+    """One user's candidates as arrays, row i = candidate i: the serving form of ``CandidateItem``s.
+
+    ``build_batch`` reads the arrays directly. It is also a ``Sequence[CandidateItem]``
+    (indexing builds the item, a slice is again columns), so code written for item lists (the
+    engine's request sizes, replay) reads it unchanged. ``created_at_ms`` 0 means "derive from
+    the snowflake id"; ``semantic_ids`` has any number of levels (level 0 first, 0 = unknown).
+    """
+
+    post_id: np.ndarray  # [n] int64
+    author_id: np.ndarray  # [n] int64
+    created_at_ms: np.ndarray  # [n] int64
+    in_network: np.ndarray  # [n] bool
+    surface: np.ndarray  # [n] int64
+    counts: np.ndarray  # [n, NUM_COUNTS] int64 (fav, reply, repost, quote, view; negatives read as 0)
+    kind: np.ndarray  # [n, NUM_KIND_FLAGS] bool, POST_KIND_FLAGS order
+    semantic_ids: np.ndarray  # [n, levels] int64
+
+    def __post_init__(self) -> None:
+        n = len(self.post_id)
+        shapes = {
+            "post_id": (n,), "author_id": (n,), "created_at_ms": (n,), "in_network": (n,), "surface": (n,),
+            "counts": (n, NUM_COUNTS), "kind": (n, NUM_KIND_FLAGS),
+        }  # fmt: skip
+        for name, shape in shapes.items():
+            if getattr(self, name).shape != shape:
+                raise ValueError(f"CandidateColumns.{name} has shape {getattr(self, name).shape}, expected {shape}")
+        if self.semantic_ids.ndim != 2 or len(self.semantic_ids) != n:
+            raise ValueError(f"CandidateColumns.semantic_ids has shape {self.semantic_ids.shape}, expected ({n}, levels)")
+
+    @classmethod
+    def from_items(cls, items: Sequence[CandidateItem]) -> CandidateColumns:
+        """The columns of an item list (one pass over the objects into one int table)."""
+        table = np.array(
+            [
+                (x.post_id, x.author_id, x.created_at_ms, x.surface, x.in_network, *x.counts,
+                 x.is_reply, x.is_retweet, x.is_quote, x.has_video)
+                for x in items
+            ],
+            dtype=np.int64,
+        ).reshape(len(items), 5 + NUM_COUNTS + NUM_KIND_FLAGS)  # fmt: skip
+        sids = np.zeros((len(items), SID_LEVELS), np.int64)
+        if any(x.semantic_ids for x in items):
+            sids[:] = [_sid_tuple(x.semantic_ids) for x in items]
+        return cls(
+            post_id=table[:, 0], author_id=table[:, 1], created_at_ms=table[:, 2], in_network=table[:, 4] != 0,
+            surface=table[:, 3], counts=table[:, 5 : 5 + NUM_COUNTS], kind=table[:, 5 + NUM_COUNTS :] != 0,
+            semantic_ids=sids,
+        )  # fmt: skip
+
+    def __len__(self) -> int:
+        return len(self.post_id)
+
+    @overload
+    def __getitem__(self, index: int) -> CandidateItem: ...
+    @overload
+    def __getitem__(self, index: slice) -> CandidateColumns: ...
+    def __getitem__(self, index: int | slice) -> CandidateItem | CandidateColumns:
+        if isinstance(index, slice):
+            return CandidateColumns(**{name: getattr(self, name)[index] for name in _COLUMN_FIELDS})
+        i = range(len(self))[index]  # IndexError / TypeError as a list gives them
+        sids = self.semantic_ids[i].tolist()
+        while sids and not sids[-1]:  # trailing unknown levels are padding
+            sids.pop()
+        return CandidateItem(
+            int(self.post_id[i]), int(self.author_id[i]), int(self.created_at_ms[i]), bool(self.in_network[i]),
+            int(self.surface[i]), tuple(self.counts[i].tolist()), *map(bool, self.kind[i]), semantic_ids=tuple(sids),
+        )  # fmt: skip
+
+    def __iter__(self) -> Iterator[CandidateItem]:
+        return (self[i] for i in range(len(self)))
+
+
+_COLUMN_FIELDS = ("post_id", "author_id", "created_at_ms", "in_network", "surface", "counts", "kind", "semantic_ids")
 
 
 @dataclass
@@ -135,10 +223,6 @@ class RankerBatch:
         return RankerBatch(**fields)
 
 
-def _clip_surface(surface: int) -> int:
-    return surface if 0 <= surface < PRODUCT_SURFACES else 0
-
-
 def sid_rows(ids: np.ndarray, vocab: int) -> np.ndarray:
     """Semantic ids -> table rows: 0 (unknown, or negative) stays 0; anything else folds into
     1..vocab-1, so a code book larger than the table shares rows instead of failing."""
@@ -188,26 +272,16 @@ def build_batch(
 
     for i, user in enumerate(users):
         hist = list(user.history)[-s:]
-        n = len(hist)
-        hist_len[i] = n
-        for j, item in enumerate(hist, start=s - n):
-            hist_post[i, j] = item.post_id
-            hist_author[i, j] = item.author_id
-            for a in item.actions:
-                if 0 < a < OUTPUT_SLOTS:
-                    hist_actions[i, j, a] = 1.0
-            hist_surface[i, j] = _clip_surface(item.surface)
-            hist_dwell[i, j] = min(max(item.dwell_ms / 1000.0, 0.0), DWELL_CLIP_S) / DWELL_CLIP_S
-            if item.semantic_ids:
-                hist_sid[i, j] = _sid_tuple(item.semantic_ids)
+        hist_len[i] = len(hist)
+        if hist:
+            _fill_history(hist, i, hist_post, hist_author, hist_actions, hist_surface, hist_dwell, hist_sid)
         cands = candidates[i]
         if len(cands) > c:
             raise ValueError(f"user {user.user_id} has {len(cands)} candidates, batch width is {c}")
-        if cands:
-            _fill_candidates(cands, nows[i], i, cand_post, cand_author, cand_surface, cand_age,
-                             cand_in_net, cand_counts, cand_kind, cand_valid)  # fmt: skip
-            if any(x.semantic_ids for x in cands):
-                cand_sid[i, : len(cands)] = [_sid_tuple(x.semantic_ids) for x in cands]
+        if len(cands):
+            columns = cands if isinstance(cands, CandidateColumns) else CandidateColumns.from_items(cands)
+            _fill_candidates(columns, nows[i], i, cand_post, cand_author, cand_surface, cand_age,
+                             cand_in_net, cand_counts, cand_kind, cand_sid, cand_valid)  # fmt: skip
 
     if cfg.history_match_features:
         hist_values = history_item_values(hist_actions, hist_dwell * DWELL_CLIP_S)
@@ -250,8 +324,38 @@ def age_buckets(created_at_ms: np.ndarray, post_ids: np.ndarray, now_ms: int) ->
     return np.where((created <= 0) | (now_ms < created), 0, buckets)
 
 
+def _clip_surfaces(surface: np.ndarray) -> np.ndarray:
+    return np.where((surface >= 0) & (surface < PRODUCT_SURFACES), surface, 0)
+
+
+def _fill_history(
+    hist: Sequence[HistoryItem],
+    i: int,
+    post: np.ndarray,
+    author: np.ndarray,
+    actions: np.ndarray,
+    surface: np.ndarray,
+    dwell: np.ndarray,
+    sid: np.ndarray,
+) -> None:
+    """Row ``i``'s last ``len(hist)`` history slots (left padding) from the items, column-wise."""
+    n = len(hist)
+    start = post.shape[1] - n
+    post[i, start:] = [x.post_id for x in hist]
+    author[i, start:] = [x.author_id for x in hist]
+    surface[i, start:] = _clip_surfaces(np.array([x.surface for x in hist], np.int64))
+    seconds = np.array([x.dwell_ms for x in hist], np.float64) / 1000.0
+    dwell[i, start:] = np.minimum(np.maximum(seconds, 0.0), DWELL_CLIP_S) / DWELL_CLIP_S
+    hot = [(j, a) for j, x in enumerate(hist, start=start) for a in x.actions if 0 < a < OUTPUT_SLOTS]
+    if hot:
+        slots, names = zip(*hot, strict=True)
+        actions[i, list(slots), list(names)] = 1.0
+    if any(x.semantic_ids for x in hist):
+        sid[i, start:] = [_sid_tuple(x.semantic_ids) for x in hist]
+
+
 def _fill_candidates(
-    cands: Sequence[CandidateItem],
+    cands: CandidateColumns,
     now_ms: int,
     i: int,
     post: np.ndarray,
@@ -261,25 +365,18 @@ def _fill_candidates(
     in_net: np.ndarray,
     counts: np.ndarray,
     kind: np.ndarray,
+    sid: np.ndarray,
     valid: np.ndarray,
 ) -> None:
-    """Row ``i`` of the candidate arrays from one user's list: one pass over the Python objects
-    into a table, then column-wise numpy (a request has up to 2,800 candidates)."""
+    """Row ``i`` of the candidate arrays from one user's columns (a request has up to 2,800)."""
     n = len(cands)
-    table = np.array(
-        [
-            (x.post_id, x.author_id, x.created_at_ms, x.surface, x.in_network, *x.counts,
-             x.is_reply, x.is_retweet, x.is_quote, x.has_video)
-            for x in cands
-        ],
-        dtype=np.int64,
-    )  # fmt: skip
-    post[i, :n] = table[:, 0]
-    author[i, :n] = table[:, 1]
-    surf = table[:, 3]
-    surface[i, :n] = np.where((surf >= 0) & (surf < PRODUCT_SURFACES), surf, 0)
-    age[i, :n] = age_buckets(table[:, 2], table[:, 0], now_ms)
-    in_net[i, :n] = table[:, 4] != 0
-    counts[i, :n] = table[:, 5 : 5 + NUM_COUNTS]
-    kind[i, :n] = table[:, 5 + NUM_COUNTS :] != 0
+    post[i, :n] = cands.post_id
+    author[i, :n] = cands.author_id
+    surface[i, :n] = _clip_surfaces(cands.surface)
+    age[i, :n] = age_buckets(cands.created_at_ms, cands.post_id, now_ms)
+    in_net[i, :n] = cands.in_network
+    counts[i, :n] = cands.counts
+    kind[i, :n] = cands.kind
+    levels = min(cands.semantic_ids.shape[1], SID_LEVELS)
+    sid[i, :n, :levels] = cands.semantic_ids[:, :levels]
     valid[i, :n] = True

@@ -15,8 +15,8 @@ import numpy as np
 
 from phoenix.actions import CONTINUOUS_SLOTS
 from phoenix.ranker.engine import ScoreRequest, ScoreResult
-from phoenix.ranker.features import CandidateItem, HistoryItem, UserContext
-from phoenix.ranker.packed import INT64, PackingError, candidate_items, pack_distributions
+from phoenix.ranker.features import CandidateColumns, CandidateItem, HistoryItem, UserContext
+from phoenix.ranker.packed import INT64, PackingError, candidate_columns, pack_distributions
 from protos import recsys_pb2 as pb
 
 
@@ -96,7 +96,7 @@ def _tweet_info_candidates(k: int, cs: pb.CandidateSet, max_candidates: int) -> 
     return cands
 
 
-def _packed_candidates(k: int, cs: pb.CandidateSet, max_candidates: int) -> list[CandidateItem]:
+def _packed_candidates(k: int, cs: pb.CandidateSet, max_candidates: int) -> CandidateColumns:
     if cs.candidates:
         raise InvalidRequest(f"candidate_sets[{k}] has both candidates and packed: send one")
     if cs.packed.count > max_candidates:
@@ -104,7 +104,7 @@ def _packed_candidates(k: int, cs: pb.CandidateSet, max_candidates: int) -> list
             f"candidate_sets[{k}].packed has {cs.packed.count} candidates; at most {max_candidates} allowed"
         )
     try:
-        return candidate_items(cs.packed, int(cs.product_surface))
+        return candidate_columns(cs.packed, int(cs.product_surface))
     except PackingError as exc:
         raise InvalidRequest(f"candidate_sets[{k}].packed: {exc}") from None
 

@@ -1,4 +1,4 @@
-"""Serving-side features: TweetInfo -> CandidateItem, vectorised age buckets, old-config loading."""
+"""Serving-side features: TweetInfo -> CandidateItem, vectorised age buckets and history, old-config loading."""
 
 from __future__ import annotations
 
@@ -6,8 +6,18 @@ import numpy as np
 import torch
 
 from infra.snowflake import make_snowflake
-from phoenix.ranker.config import RankerConfig, small_config
-from phoenix.ranker.features import CandidateItem, UserContext, age_bucket, age_buckets, build_batch
+from phoenix.actions import DWELL_CLIP_S, OUTPUT_SLOTS
+from phoenix.hashing import hash_ids
+from phoenix.ranker.config import PRODUCT_SURFACES, SID_LEVELS, RankerConfig, small_config
+from phoenix.ranker.features import (
+    CandidateItem,
+    HistoryItem,
+    UserContext,
+    age_bucket,
+    age_buckets,
+    build_batch,
+    sid_rows,
+)
 from phoenix.ranker.model import PhoenixRanker
 from phoenix.ranker.request import candidate_from_tweet_info
 from protos import recsys_pb2 as pb
@@ -59,3 +69,38 @@ def test_the_kind_flags_change_scores_and_old_configs_load_without_them() -> Non
     legacy = RankerConfig.from_dict(old)
     assert not legacy.post_kind_features
     assert "kind_emb.weight" not in PhoenixRanker(legacy).state_dict()
+
+
+def test_history_slots_follow_the_per_item_rule() -> None:
+    """The column-wise history fill against the rule written out item by item: left padding,
+    newest last, the newest ``history_len`` kept, actions 1..63 as multi-hot, surfaces out of range
+    as 0, dwell clipped to [0, 30] s and scaled, semantic ids cut/padded to the ranker's levels."""
+    cfg = small_config()
+    s = cfg.history_len
+    history = [
+        HistoryItem(1000 + j, 7 + j % 4, actions=((j % 5, 63, 64) if j % 3 else ()), dwell_ms=(j - 3) * 2_500,
+                    surface=(j % 20) - 2, semantic_ids=tuple(range(1, j % 9)))
+        for j in range(s + 5)
+    ]  # fmt: skip
+    batch = build_batch([UserContext(1, history), UserContext(2, history[:3])], [[], []], NOW, cfg)
+    post = np.zeros((2, s), np.int64)
+    actions = np.zeros((2, s, OUTPUT_SLOTS), np.float32)
+    surface = np.zeros((2, s), np.int64)
+    dwell = np.zeros((2, s), np.float32)
+    sid = np.zeros((2, s, SID_LEVELS), np.int64)
+    for i, items in enumerate([history[-s:], history[:3]]):
+        for j, item in enumerate(items, start=s - len(items)):
+            post[i, j] = item.post_id
+            for a in item.actions:
+                if 0 < a < OUTPUT_SLOTS:
+                    actions[i, j, a] = 1.0
+            surface[i, j] = item.surface if 0 <= item.surface < PRODUCT_SURFACES else 0
+            dwell[i, j] = min(max(item.dwell_ms / 1000.0, 0.0), DWELL_CLIP_S) / DWELL_CLIP_S
+            levels = list(item.semantic_ids[:SID_LEVELS])
+            sid[i, j, : len(levels)] = levels
+    assert batch.hist_len.tolist() == [s, 3]
+    assert torch.equal(batch.hist_post_rows, torch.from_numpy(hash_ids("post", post, cfg.hashing)))
+    assert torch.equal(batch.hist_actions, torch.from_numpy(actions))
+    assert torch.equal(batch.hist_surface, torch.from_numpy(surface))
+    assert torch.equal(batch.hist_dwell, torch.from_numpy(dwell))
+    assert torch.equal(batch.hist_sid, torch.from_numpy(sid_rows(sid, cfg.sid_vocab)))

@@ -1,4 +1,5 @@
-"""The columnar ranker wire format: the same features as TweetInfos, exact round trips, clear errors."""
+"""The columnar ranker wire format: the same features as TweetInfos (and bit-identical batches),
+exact round trips, clear errors."""
 
 from __future__ import annotations
 
@@ -6,15 +7,16 @@ import random
 
 import numpy as np
 import pytest
+import torch
 
 from phoenix.actions import DISCRETE_ACTIONS, OUTPUT_SLOTS, UNMODELLED_LOG_PROB
-from phoenix.ranker import packed as packed_module
-from phoenix.ranker.features import CandidateItem
+from phoenix.ranker.config import small_config
+from phoenix.ranker.features import CandidateColumns, HistoryItem, UserContext, build_batch
 from phoenix.ranker.packed import (
     INT64_COLUMNS,
     PackingError,
     Predictions,
-    candidate_items,
+    candidate_columns,
     pack_candidates,
     pack_distributions,
     unpack_candidates,
@@ -22,6 +24,8 @@ from phoenix.ranker.packed import (
 )
 from phoenix.ranker.request import candidate_from_tweet_info
 from protos import recsys_pb2 as pb
+
+NOW = 1_700_000_000_000
 
 
 def _random_infos(rng: random.Random, n: int) -> list[pb.TweetInfo]:
@@ -49,7 +53,7 @@ def _columns(infos: list[pb.TweetInfo]) -> tuple[dict[str, list[int]], np.ndarra
     columns["is_author_followed_by_user"] = [t.is_author_followed_by_user or t.author_info.is_followed_by_user
                                              for t in infos]
     columns["author_followers"] = [t.author_info.followers for t in infos]
-    sids = np.zeros((len(infos), 2), np.int32)
+    sids = np.zeros((len(infos), max([2, *(len(t.semantic_ids) for t in infos)])), np.int32)
     for i, t in enumerate(infos):
         sids[i, : len(t.semantic_ids)] = list(t.semantic_ids)
     return columns, sids
@@ -59,7 +63,9 @@ def test_packed_items_have_the_tweet_info_features() -> None:
     infos = _random_infos(random.Random(5), 300)
     columns, sids = _columns(infos)
     packed = pb.PackedCandidates.FromString(pack_candidates(columns, len(infos), sids).SerializeToString())
-    items = candidate_items(packed, surface=15)
+    columns = candidate_columns(packed, surface=15)
+    items = list(columns)
+    assert len(columns) == len(items) == len(infos)
     expected = [candidate_from_tweet_info(t, 15) for t in infos]
     for got, want in zip(items, expected, strict=True):
         # semantic ids: trailing unknown levels are padding (the ranker pads to its level count)
@@ -135,12 +141,50 @@ def test_predictions_check_their_shapes() -> None:
         Predictions(np.array([1]), ("favorite",), np.zeros((1, 1)), np.zeros(2))
 
 
-def test_items_filled_directly_equal_constructed_ones(monkeypatch: pytest.MonkeyPatch) -> None:
-    infos = _random_infos(random.Random(9), 50)
+def _random_history(rng: random.Random, n: int) -> list[HistoryItem]:
+    return [
+        HistoryItem(
+            post_id=10**15 + rng.randint(0, 40), author_id=rng.randint(0, 50),
+            actions=tuple(rng.sample([0, 1, 2, 5, 9, 63, 64, 70], rng.randint(0, 3))),
+            dwell_ms=rng.choice([0, -50, 1_234, 45_000]), surface=rng.choice([0, 1, 15, -2, 999]),
+            semantic_ids=rng.choice([(), (3,), (4, 9), tuple(range(1, 9))]),
+        )
+        for _ in range(n)
+    ]  # fmt: skip
+
+
+def test_a_packed_set_gives_the_same_batch_as_its_tweet_infos() -> None:
+    """The serving path (columns straight from the wire) and X's layout (one item per TweetInfo)
+    build bit-identical tensors, history-match features included."""
+    rng = random.Random(11)
+    cfg = small_config(max_candidates=400)
+    infos = [_random_infos(rng, 300), _random_infos(rng, 7)]
+    infos[1][0].semantic_ids[:] = list(range(1, 9))  # more levels than the ranker keeps
+    sets = []
+    for group in infos:
+        columns, sids = _columns(group)
+        sets.append(pb.PackedCandidates.FromString(pack_candidates(columns, len(group), sids).SerializeToString()))
+    users = [UserContext(3, _random_history(rng, 40)), UserContext(4, _random_history(rng, 5))]
+    from_items = build_batch(users, [[candidate_from_tweet_info(t, 15) for t in g] for g in infos], NOW, cfg)
+    from_columns = build_batch(users, [candidate_columns(p, 15) for p in sets], NOW, cfg)
+    assert from_items.cand_match.shape[-1] > 0 and from_items.cand_valid.sum() == 307
+    for name, tensor in vars(from_items).items():
+        assert tensor.dtype == getattr(from_columns, name).dtype, name
+        assert torch.equal(tensor, getattr(from_columns, name)), name
+
+
+def test_candidate_columns_read_as_a_sequence_of_items() -> None:
+    infos = _random_infos(random.Random(9), 20)
     columns, sids = _columns(infos)
-    packed = pack_candidates(columns, len(infos), sids)
-    direct = candidate_items(packed, surface=1)
-    monkeypatch.setattr(packed_module, "_PLAIN_ITEMS", False)  # the constructor path
-    built = candidate_items(packed, surface=1)
-    assert direct == built and all(type(x) is CandidateItem for x in direct)
-    assert hash(direct[0]) == hash(built[0]) and repr(direct[0]) == repr(built[0])
+    packed = candidate_columns(pack_candidates(columns, len(infos), sids), surface=1)
+    for got, info in zip(packed, infos, strict=True):
+        assert got == candidate_from_tweet_info(info, 1)  # trailing unknown levels dropped again
+    assert packed[-1].post_id == infos[-1].tweet_id
+    part = packed[5:9]
+    assert isinstance(part, CandidateColumns) and len(part) == 4 and list(part) == list(packed)[5:9]
+    with pytest.raises(IndexError):
+        packed[20]
+    with pytest.raises(ValueError, match="counts"):
+        CandidateColumns(**{**{f: getattr(packed, f) for f in ("post_id", "author_id", "created_at_ms", "in_network",
+                                                                 "surface", "kind", "semantic_ids")},
+                            "counts": np.zeros((20, 3), np.int64)})
