@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from candidate_pipeline import CandidatePipeline, Columns
+from candidate_pipeline.columns import row_setter
 from candidate_pipeline.updates import apply_candidate_results
 
 from .fakes import Cand, FakeHydrator, FakeScorer, FakeSource, Query, cands
@@ -117,3 +119,13 @@ def test_row_and_column_forms_give_the_same_candidates() -> None:
     a, b = apply_candidate_results(by_rows, rows), apply_candidate_results(by_cols, cols)
     assert (a.updated, a.errors) == (b.updated, b.errors) == (20, 0)
     assert by_rows == by_cols and by_cols[1] == Cand(1, 0.5, 1)
+
+
+def test_fields_that_are_not_identifiers_are_set_too() -> None:
+    """The compiled row setter takes identifiers only; other names (a keyword, a space) are set
+    with ``setattr`` on objects that accept them, values still candidate by candidate."""
+    items = [SimpleNamespace(), SimpleNamespace()]
+    counts = apply_candidate_results(items, Columns(2, {"x": [1, 2], "class": [3, 4], "a b": [5, 6]}))
+    assert (counts.updated, counts.errors) == (2, 0)
+    assert [(o.x, getattr(o, "class"), getattr(o, "a b")) for o in items] == [(1, 3, 5), (2, 4, 6)]
+    assert row_setter(("x", "y")) is row_setter(("x", "y"))  # compiled once per field set
