@@ -436,18 +436,20 @@ class ReloadModelResponse(_message.Message):
     def __init__(self, ok: _Optional[bool] = ..., model_version: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
 
 class RetrieveTopKCandidatesRequest(_message.Message):
-    __slots__ = ("user_ids", "sequences", "top_k", "metadata", "exclude_post_ids")
+    __slots__ = ("user_ids", "sequences", "top_k", "metadata", "exclude_post_ids", "packed")
     USER_IDS_FIELD_NUMBER: _ClassVar[int]
     SEQUENCES_FIELD_NUMBER: _ClassVar[int]
     TOP_K_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
     EXCLUDE_POST_IDS_FIELD_NUMBER: _ClassVar[int]
+    PACKED_FIELD_NUMBER: _ClassVar[int]
     user_ids: _containers.RepeatedScalarFieldContainer[int]
     sequences: _containers.RepeatedCompositeFieldContainer[UserActionSequence]
     top_k: int
     metadata: str
     exclude_post_ids: _containers.RepeatedScalarFieldContainer[int]
-    def __init__(self, user_ids: _Optional[_Iterable[int]] = ..., sequences: _Optional[_Iterable[_Union[UserActionSequence, _Mapping]]] = ..., top_k: _Optional[int] = ..., metadata: _Optional[str] = ..., exclude_post_ids: _Optional[_Iterable[int]] = ...) -> None: ...
+    packed: bool
+    def __init__(self, user_ids: _Optional[_Iterable[int]] = ..., sequences: _Optional[_Iterable[_Union[UserActionSequence, _Mapping]]] = ..., top_k: _Optional[int] = ..., metadata: _Optional[str] = ..., exclude_post_ids: _Optional[_Iterable[int]] = ..., packed: _Optional[bool] = ...) -> None: ...
 
 class ScoredCandidate(_message.Message):
     __slots__ = ("candidate", "score")
@@ -458,12 +460,26 @@ class ScoredCandidate(_message.Message):
     def __init__(self, candidate: _Optional[_Union[TweetInfo, _Mapping]] = ..., score: _Optional[float] = ...) -> None: ...
 
 class ScoredCandidates(_message.Message):
-    __slots__ = ("user_id", "candidates")
+    __slots__ = ("user_id", "candidates", "packed")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     CANDIDATES_FIELD_NUMBER: _ClassVar[int]
+    PACKED_FIELD_NUMBER: _ClassVar[int]
     user_id: int
     candidates: _containers.RepeatedCompositeFieldContainer[ScoredCandidate]
-    def __init__(self, user_id: _Optional[int] = ..., candidates: _Optional[_Iterable[_Union[ScoredCandidate, _Mapping]]] = ...) -> None: ...
+    packed: PackedHits
+    def __init__(self, user_id: _Optional[int] = ..., candidates: _Optional[_Iterable[_Union[ScoredCandidate, _Mapping]]] = ..., packed: _Optional[_Union[PackedHits, _Mapping]] = ...) -> None: ...
+
+class PackedHits(_message.Message):
+    __slots__ = ("count", "tweet_id", "author_id", "score")
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    TWEET_ID_FIELD_NUMBER: _ClassVar[int]
+    AUTHOR_ID_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    count: int
+    tweet_id: bytes
+    author_id: bytes
+    score: bytes
+    def __init__(self, count: _Optional[int] = ..., tweet_id: _Optional[bytes] = ..., author_id: _Optional[bytes] = ..., score: _Optional[bytes] = ...) -> None: ...
 
 class RetrieveTopKCandidatesResponse(_message.Message):
     __slots__ = ("top_k_candidates", "model_version", "index_size")

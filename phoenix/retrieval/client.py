@@ -1,13 +1,17 @@
-"""Async client of the retrieval service, as home-mixer's Phoenix source uses it."""
+"""Async client of the retrieval service, as home-mixer's Phoenix source uses it.
+
+It asks for packed hits (``packed_hits.py``) and still reads X's one-message-per-hit layout
+from a server that answers that way."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from infra.grpc_server import make_channel
+from phoenix.retrieval.packed_hits import Hit, unpack_hits
 from protos import recsys_pb2, recsys_pb2_grpc
 
-Hit = tuple[int, int, float]  # (post id, author id, score)
+__all__ = ["Hit", "RetrievalClient"]
 
 
 class RetrievalClient:
@@ -30,10 +34,13 @@ class RetrievalClient:
         """
         request = recsys_pb2.RetrieveTopKCandidatesRequest(
             user_ids=[user_id], top_k=top_k, exclude_post_ids=list(exclude_ids),
-            sequences=[sequence] if sequence is not None else [])
+            sequences=[sequence] if sequence is not None else [], packed=True)
         response = await self._stub.RetrieveTopKCandidates(request, timeout=self.timeout_s)
         hits: list[Hit] = []
         for scored in response.top_k_candidates:
+            if scored.HasField("packed"):
+                hits += unpack_hits(scored.packed)
+                continue
             hits += [(c.candidate.tweet_id, c.candidate.author_id, c.score) for c in scored.candidates]
         return hits, response.model_version
 

@@ -6,6 +6,7 @@ tower, and searches the live index, never returning an excluded post. Bad input 
 sequence count that does not match, top_k out of range) gets INVALID_ARGUMENT with the reason.
 ``ReloadModel`` loads a checkpoint, rebuilds the index with it in a worker thread while the old
 model keeps serving, and swaps atomically; responses name the model version that served them.
+A request with ``packed`` set is answered with each user's hits as columns (``packed_hits.py``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from phoenix.checkpoint import CheckpointError
 from phoenix.retrieval.checkpoints import load_model
 from phoenix.retrieval.features import histories_from_protos
 from phoenix.retrieval.live_index import LiveIndex
+from phoenix.retrieval.packed_hits import pack_hits
 from protos import recsys_pb2, recsys_pb2_grpc
 from user_state.reader import UserStateReader
 
@@ -78,6 +80,11 @@ class RetrievalService(recsys_pb2_grpc.RecsysRetrievalPredictorServicer):
         response = recsys_pb2.RetrieveTopKCandidatesResponse(model_version=version, index_size=len(self.live))
         for row, user_id in enumerate(request.user_ids):
             scored = response.top_k_candidates.add(user_id=user_id)
+            if request.packed:
+                keep = result.post_ids[row] >= 0
+                scored.packed.CopyFrom(pack_hits(result.post_ids[row][keep], result.author_ids[row][keep],
+                                                 result.scores[row][keep]))
+                continue
             for post_id, author_id, score in result.hits(row):
                 scored.candidates.add(
                     candidate=recsys_pb2.TweetInfo(tweet_id=post_id, author_id=author_id,

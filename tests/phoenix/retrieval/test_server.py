@@ -4,6 +4,7 @@ import asyncio
 import time
 
 import grpc
+import numpy as np
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
@@ -13,8 +14,9 @@ from phoenix.retrieval.checkpoints import save_model
 from phoenix.retrieval.client import RetrievalClient
 from phoenix.retrieval.index import IndexConfig
 from phoenix.retrieval.live_index import LiveIndex
+from phoenix.retrieval.packed_hits import HitsError, pack_hits, unpack_hits
 from phoenix.retrieval.server import SERVICE_NAME, serve
-from protos import events_pb2, recsys_pb2
+from protos import events_pb2, recsys_pb2, recsys_pb2_grpc
 from tests.phoenix.retrieval.helpers import A, tiny_model
 from tests.phoenix.retrieval.test_live_index import created, deleted
 from user_state.memory import InMemoryUserState
@@ -132,3 +134,41 @@ def test_live_ingest_from_the_real_broker(kafka_bootstrap, unique_name):
     finally:
         consumer.stop()
         producer.close(5)
+
+
+def test_packed_hits_are_the_hits_of_the_message_layout():
+    """The same request answered both ways: the same posts, authors and scores in the same order,
+    and the client reads either layout."""
+    request = recsys_pb2.RetrieveTopKCandidatesRequest(user_ids=[5, 6], top_k=20, exclude_post_ids=[4],
+                                                       sequences=[sequence(5, [1, 2]), sequence(6, [])])
+
+    async def body(client, handle):
+        channel = make_channel(f"127.0.0.1:{handle.port}")
+        stub = recsys_pb2_grpc.RecsysRetrievalPredictorStub(channel)
+        plain = await stub.RetrieveTopKCandidates(request)
+        request.packed = True
+        packed = await stub.RetrieveTopKCandidates(request)
+        single = await stub.RetrieveTopKCandidates(recsys_pb2.RetrieveTopKCandidatesRequest(
+            user_ids=[5], top_k=20, exclude_post_ids=[4], sequences=[sequence(5, [1, 2])]))
+        await channel.close()
+        via_client, _ = await client.retrieve(5, sequence(5, [1, 2]), top_k=20, exclude_ids=[4])
+        return plain, packed, (single, via_client)
+
+    plain, packed, (single, via_client) = run(body, make_live())
+    for message_layout, columns in zip(plain.top_k_candidates, packed.top_k_candidates, strict=True):
+        expected = [(c.candidate.tweet_id, c.candidate.author_id, c.score) for c in message_layout.candidates]
+        assert len(expected) == 20 and not columns.candidates
+        assert unpack_hits(columns.packed) == expected
+    assert via_client == [(c.candidate.tweet_id, c.candidate.author_id, c.score)
+                          for c in single.top_k_candidates[0].candidates]
+
+
+def test_bad_packed_hits_are_refused_with_the_reason():
+    good = pack_hits(np.array([1, 2]), np.array([3, 4]), np.array([0.5, 0.25]))
+    assert unpack_hits(good) == [(1, 3, 0.5), (2, 4, 0.25)]
+    with pytest.raises(HitsError, match="score has 4 bytes"):
+        unpack_hits(recsys_pb2.PackedHits(count=2, tweet_id=good.tweet_id, author_id=good.author_id, score=bytes(4)))
+    with pytest.raises(HitsError, match="count"):
+        unpack_hits(recsys_pb2.PackedHits(count=-1))
+    with pytest.raises(HitsError, match="author ids"):
+        pack_hits(np.array([1]), np.array([]), np.array([1.0]))
