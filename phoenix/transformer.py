@@ -25,7 +25,7 @@ depends on its slot or on how long the user's history is.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -201,6 +201,11 @@ class KVCache:
     keys: list[torch.Tensor]
     values: list[torch.Tensor]
     key_valid: torch.Tensor  # [B, P] bool: which prefix tokens candidates may attend to
+    # ``Transformer.forward_cached``'s per-layer candidate views of these keys, with the candidate
+    # positions they were made for: every chunk of a request reuses them.
+    views: tuple[torch.Tensor, list[CandidateView], torch.Tensor | None] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     @property
     def batch_size(self) -> int:
@@ -265,50 +270,78 @@ class Attention(nn.Module):
         )
         return self.o_proj(out.transpose(1, 2).reshape(b, t, -1)), k, v
 
+    def candidate_view(
+        self, rotation: torch.Tensor, cache_k: torch.Tensor, cache_v: torch.Tensor
+    ) -> CandidateView:
+        """The cached prefix as queries at the rotary position ``rotation [B, d, d]`` see it.
+
+        A candidate's final query is ``unit(q) · diag(w_q) · R · s`` (qk-norm weight ``w_q``,
+        rotation ``R`` of the shared candidate position, scale ``s = 1/sqrt(d)``), so its score
+        against a cached, already rotated key ``k_j`` is ``unit(q) · (k_j Rᵀ ⊙ w_q · s)``: folding
+        ``Rᵀ``, ``w_q`` and ``s`` into the P cached keys once per call leaves the C candidate
+        queries nothing to do but their RMS normalisation. Against its OWN key, rotated by the same
+        ``R``, the rotation cancels (``R Rᵀ = I``): ``own = Σ unit(q) · unit(k) · w_q · w_k · s``.
+        Keys and values are repeated to one per query head (a copy of P rows, not C) so the
+        queries enter the fused kernel as a strided view, with no copy either way.
+        """
+        c = self.cfg
+        groups = c.num_q_heads // c.num_kv_heads
+        scale = c.head_dim**-0.5
+        if c.qk_norm:
+            q_weight = self.q_norm.weight * scale
+            own_weight = q_weight * self.k_norm.weight
+        else:
+            q_weight = own_weight = torch.full(
+                (c.head_dim,), scale, dtype=cache_k.dtype, device=cache_k.device
+            )
+        keys = torch.matmul(cache_k, rotation.transpose(-1, -2)[:, None]) * q_weight
+        return CandidateView(
+            keys.repeat_interleave(groups, 1), cache_v.repeat_interleave(groups, 1), own_weight
+        )
+
     def forward_cached(
-        self,
-        x: torch.Tensor,
-        rotation: tuple[torch.Tensor, torch.Tensor],
-        cache_k: torch.Tensor,
-        cache_v: torch.Tensor,
-        key_bias: torch.Tensor | None,
+        self, x: torch.Tensor, view: CandidateView, key_bias: torch.Tensor | None
     ) -> torch.Tensor:
         """Candidates attend to the cached prefix keys and to themselves only (never to each other).
 
-        Every candidate sits at the same rotary position, so qk-norm weight + rotation is one
-        ``[d, d]`` matrix per batch row (``rotation`` = (for q, for k), from ``Transformer``), applied
-        to the whole projection with one matmul instead of slices, products and a concatenation.
-
         The softmax over [prefix keys..., own key] splits exactly into the attention over the
         prefix alone (``out_p``, with its log-sum-exp ``lse``) and the own term: with
-        ``w = sigmoid(own_score - lse)``, the result is ``(1 - w) · out_p + w · v_own``. The
-        prefix part is a plain attention of ``g·T`` queries (the query heads that share a kv
-        head, stacked) over ``P`` keys, so it runs as one fused kernel with no GQA copies.
+        ``w = sigmoid(own_score - lse)``, the result is ``(1 - w) · out_p + w · v_own``
+        (``torch.lerp``). The prefix part is one fused attention kernel over ``view``
+        (``candidate_view``); its output is laid out token-major, so it feeds ``o_proj`` as it is.
         ``key_bias [B, 1, 1, P]`` is 0 for valid prefix keys and -inf for padding (None: all valid).
         """
         b, t, _ = x.shape
         c = self.cfg
         h, kvh, d = c.num_q_heads, c.num_kv_heads, c.head_dim
-        rot_q, rot_k = rotation
         q, k, v = self.qkv_proj(x).view(b, t, h + 2 * kvh, d).split([h, kvh, kvh], dim=2)
         if c.qk_norm:
             q = _unit_rms(q, self.q_norm.eps)
             k = _unit_rms(k, self.k_norm.eps)
-        # [B, T*H, d] @ [B, d, d]: weight, rotation and the 1/sqrt(d) scale of q in one matmul each.
-        q = torch.bmm(q.reshape(b, t * h, d), rot_q).view(b, t, kvh, h // kvh, d)
-        k = torch.bmm(k.reshape(b, t * kvh, d), rot_k).view(b, t, kvh, 1, d)
-        v = v.reshape(b, t, kvh, 1, d)
-        own = (q * k).sum(-1).permute(0, 2, 3, 1)  # [B, kvh, g, T] (q carries the scale)
-        qg = q.permute(0, 2, 3, 1, 4).reshape(b, kvh, t * h // kvh, d)  # [B, kvh, g*T, d]
-        out_p, lse = _prefix_attention(qg, cache_k, cache_v, key_bias)
-        w = torch.sigmoid(own.reshape(lse.shape) - lse)[..., None]  # weight of the own key
-        out = out_p.view(b, kvh, h // kvh, t, d).permute(0, 3, 1, 2, 4)  # [B, T, kvh, g, d]
-        out = torch.addcmul(out, w.view(b, kvh, h // kvh, t, 1).permute(0, 3, 1, 2, 4), v - out)
+        own = (q.view(b, t, kvh, h // kvh, d) * (k * view.own_weight)[:, :, :, None]).sum(-1)
+        out_p, lse = _prefix_attention(q.transpose(1, 2), view.keys, view.values, key_bias)
+        w = torch.sigmoid(own.view(b, t, h) - lse.transpose(1, 2))  # weight of the own key
+        out = torch.lerp(
+            out_p.transpose(1, 2).reshape(b, t, kvh, h // kvh, d),
+            v[:, :, :, None],
+            w.reshape(b, t, kvh, -1, 1),
+        )
         return self.o_proj(out.reshape(b, t, h * d))
 
 
+@dataclass
+class CandidateView:
+    """One layer's cached prefix prepared for candidate queries (``Attention.candidate_view``)."""
+
+    # [B, q_heads, P, d] each; the keys turned back by the candidates' rotation, q weight and scale
+    # folded in
+    keys: torch.Tensor
+    values: torch.Tensor
+    own_weight: torch.Tensor  # [d]: w_q · w_k · scale, for a candidate's score against its own key
+
+
 def _unit_rms(x: torch.Tensor, eps: float) -> torch.Tensor:
-    """RMSNorm without its weight (the weight is folded into the rotation matrix)."""
+    """RMSNorm without its weight (the cached path folds the weights into ``CandidateView``)."""
     return F.rms_norm(x, x.shape[-1:], None, eps)
 
 
@@ -379,21 +412,9 @@ class Block(nn.Module):
         return x + mlp_out, k, v
 
     def forward_cached(
-        self,
-        x: torch.Tensor,
-        rotation: torch.Tensor,
-        k: torch.Tensor,
-        v: torch.Tensor,
-        key_bias: torch.Tensor | None,
+        self, x: torch.Tensor, view: CandidateView, key_bias: torch.Tensor | None
     ) -> torch.Tensor:
-        """``rotation [B, d, d]``: the rotary map of the candidates' shared position."""
-        attn = self.attn
-        scale = attn.cfg.head_dim**-0.5
-        if attn.cfg.qk_norm:
-            rot = (rotation * (attn.q_norm.weight[:, None] * scale), rotation * attn.k_norm.weight[:, None])
-        else:
-            rot = (rotation * scale, rotation)
-        x = x + attn.forward_cached(self.attn_norm(x), rot, k, v, key_bias)
+        x = x + self.attn.forward_cached(self.attn_norm(x), view, key_bias)
         return x + self.mlp(self.mlp_norm(x))
 
 
@@ -471,11 +492,28 @@ class Transformer(nn.Module):
             )
         if bool((positions != positions[:, :1]).any()):
             raise ValueError("the cached path needs every candidate of a row at one position")
-        rotation = rotation_matrices(positions[:, 0], self.cfg.head_dim, self.cfg.rope_base, x.dtype)
+        views, bias = self._candidate_views(cache, positions[:, 0], x.dtype)
+        for block, view in zip(self.blocks, views, strict=True):
+            x = block.forward_cached(x, view, bias)
+        return self.final_norm(x)
+
+    def _candidate_views(
+        self, cache: KVCache, positions: torch.Tensor, dtype: torch.dtype
+    ) -> tuple[list[CandidateView], torch.Tensor | None]:
+        """Every layer's ``Attention.candidate_view`` of ``cache`` for candidates at ``positions
+        [B]``, plus the additive key bias of the padded prefix slots (None: none padded). Kept on
+        the cache at inference, so the chunks of one request prepare the prefix once."""
+        if cache.views is not None and torch.equal(cache.views[0], positions):
+            return cache.views[1], cache.views[2]
+        rotation = rotation_matrices(positions, self.cfg.head_dim, self.cfg.rope_base, dtype)
+        views = [
+            block.attn.candidate_view(rotation, k, v)
+            for block, k, v in zip(self.blocks, cache.keys, cache.values, strict=True)
+        ]
         bias = None
         if not bool(cache.key_valid.all()):
-            bias = torch.zeros(cache.key_valid.shape, dtype=x.dtype, device=x.device)
+            bias = torch.zeros(cache.key_valid.shape, dtype=dtype, device=positions.device)
             bias = bias.masked_fill(~cache.key_valid, float("-inf"))[:, None, None, :]
-        for block, k, v in zip(self.blocks, cache.keys, cache.values, strict=True):
-            x = block.forward_cached(x, rotation, k, v, bias)
-        return self.final_norm(x)
+        if not torch.is_grad_enabled():
+            cache.views = (positions.clone(), views, bias)
+        return views, bias

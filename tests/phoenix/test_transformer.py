@@ -74,6 +74,32 @@ def test_kv_cached_path_equals_full_masked_path() -> None:
     assert torch.allclose(full, cached, atol=1e-5)
 
 
+@pytest.mark.parametrize(
+    "qk_norm, kv_heads", [(True, 4), (False, 2), (False, 1)], ids=["qk-norm-mha", "gqa", "mqa"]
+)
+def test_kv_cached_path_equals_full_path_for_every_head_layout(qk_norm: bool, kv_heads: int) -> None:
+    """The cached path folds the query's rotation and qk-norm weight into the cached keys and
+    repeats them per query head: exact for multi-, grouped- and multi-query attention, with and
+    without qk-norm (trained norm weights, not the all-ones init)."""
+    torch.manual_seed(1)
+    cfg = TransformerConfig(
+        dim=32, num_layers=2, num_q_heads=4, num_kv_heads=kv_heads, head_dim=8, qk_norm=qk_norm
+    )
+    model = Transformer(cfg).eval()
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if "norm" in name:
+                param.uniform_(0.5, 1.5)
+    _, x, pos, valid, p = _setup()
+    with torch.no_grad():
+        full = model(x, pos, ranker_mask(p, x.shape[1] - p, key_valid=valid))[:, p:]
+        _, cache = model.forward_prefix(x[:, :p], pos[:, :p], prefix_mask(valid), valid)
+        first = model.forward_cached(x[:, p : p + 3], pos[:, p : p + 3], cache)
+        second = model.forward_cached(x[:, p + 3 :], pos[:, p + 3 :], cache)  # reuses the views
+    assert cache.views is not None
+    assert torch.allclose(full, torch.cat([first, second], 1), atol=1e-5)
+
+
 def test_candidates_are_isolated() -> None:
     model, x, pos, valid, p = _setup()
     with torch.no_grad():
