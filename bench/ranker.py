@@ -15,6 +15,15 @@ Two full-sequence baselines, measured in the same run:
   prefix computed once, so it shares the per-candidate work with the KV path);
   ``kv_speedup_vs_single_sequence`` = this / the KV-cached model time.
 
+Exact work: ``*_gflop`` are the floating-point operations each path executes (matrix products and
+attention, counted by torch's ``FlopCounterMode`` while the path runs; masked attention counts
+every query/key pair the kernel computes, as it does). ``kv_flop_ratio`` = X's layout / KV-cached:
+the speedup the KV cache would give if both paths ran at the same GFLOP/s (``*_gflop_per_s``).
+
+``kv_speedup_by_history``: the same comparison (model time only, same run, random weights) for
+history lengths 128 / 256 / 512 / 1022 (X's production ``history_seq_len``, reference §4.3.1);
+the KV cache's advantage grows with the history, since X's layout recomputes it 16 times.
+
 Numbers come from a shared 2-core box: the 1-minute load average is reported with them. On a CUDA
 machine it also measures GPU scoring throughput and training throughput.
 
@@ -30,6 +39,7 @@ import statistics
 import time
 
 import torch
+from torch.utils.flop_counter import FlopCounterMode, sdpa_flop_count
 
 from bench.record import emit
 from infra.snowflake import make_snowflake
@@ -43,6 +53,8 @@ from phoenix.ranker.train import TrainConfig, train
 
 NOW = 1_760_000_000_000
 X_CANDIDATES_PER_SEQUENCE = 64  # X's candidate_seq_len in serving (reference §4.3.1)
+CHUNK = 512  # the engine's candidate chunk (``RankerEngine`` default)
+HISTORY_LENGTHS = (128, 256, 512, 1022)  # 1022 = X's production history_seq_len (reference §4.3.1)
 
 
 def _request(cfg: RankerConfig, n_cands: int, seed: int = 0) -> ScoreRequest:
@@ -85,6 +97,30 @@ def x_layout(batch: RankerBatch, per_sequence: int = X_CANDIDATES_PER_SEQUENCE) 
     return RankerBatch(**fields)
 
 
+def kv_forward(model: PhoenixRanker, batch: RankerBatch, chunk: int = CHUNK) -> None:
+    """The engine's model work for one user: the prefix once, then candidates in chunks."""
+    cache = model.encode_prefix(batch)
+    for start in range(0, batch.cand_valid.shape[1], chunk):
+        model.score_cached(cache, batch.candidates(start, start + chunk))
+
+
+def _cpu_flash_flops(query, key, value, *args, out_shape=None, **kwargs) -> int:
+    """torch's CPU flash-attention kernel has no entry in the FLOP counter's table: same count as
+    its other attention kernels (q·kᵀ and p·v over every query/key pair)."""
+    return sdpa_flop_count(query, key, value)
+
+
+_FLOP_FORMULAS = {torch.ops.aten._scaled_dot_product_flash_attention_for_cpu: _cpu_flash_flops}
+
+
+def executed_flops(fn) -> int:
+    """Floating-point operations of the matrix products and attention ``fn`` runs (2 per
+    multiply-add; element-wise work not counted: it is small and the same per token both ways)."""
+    with torch.inference_mode(), FlopCounterMode(display=False, custom_mapping=_FLOP_FORMULAS) as counter:
+        fn()
+    return counter.get_total_flops()
+
+
 def _p50_ms(fn, reps: int, name: str = "") -> float:
     """Median wall time; the minimum is kept too (less sensitive to a shared, loaded machine)."""
     fn()  # warm-up
@@ -117,7 +153,7 @@ def main(argv: list[str]) -> int:
     torch.manual_seed(0)
     cfg = RankerConfig()
     model = PhoenixRanker(cfg).eval()
-    engine = RankerEngine(model, "bench", "cpu", chunk_size=512)
+    engine = RankerEngine(model, "bench", "cpu", chunk_size=CHUNK)
     req = _request(cfg, 1000)
     batch = build_batch([req.user], [req.candidates], NOW, cfg)
     x_batch = x_layout(batch)
@@ -130,7 +166,11 @@ def main(argv: list[str]) -> int:
 
     with torch.inference_mode():
         kv_ms = _p50_ms(lambda: engine.score([req]), reps, "kv")
-        kv_model_ms = _p50_ms(lambda: model.score_cached(model.encode_prefix(batch), batch), reps, "kv_model")
+        kv_model_ms = _p50_ms(lambda: kv_forward(model, batch), reps, "kv_model")
+        by_chunk = {
+            str(c): round(_p50_ms(lambda c=c: kv_forward(model, batch, c), reps), 2) for c in (256, 1000)
+        }
+        by_chunk[str(CHUNK)] = round(kv_model_ms, 2)
         full_ms = _p50_ms(lambda: model(x_batch), reps, "full")
         single_ms = _p50_ms(lambda: model(batch), reps, "single")
         prefix_ms = _p50_ms(lambda: model.encode_prefix(batch), reps)
@@ -141,10 +181,14 @@ def main(argv: list[str]) -> int:
         x_diff = float((x_l.reshape(1, -1, x_l.shape[-1])[:, :1000] - kv_l).abs().max())
         four = [_request(cfg, 250, seed=s) for s in range(4)]
         batched_ms = _p50_ms(lambda: engine.score(four), max(3, reps // 2))
+    kv_flops = executed_flops(lambda: kv_forward(model, batch))
+    full_flops = executed_flops(lambda: model(x_batch))
+    single_flops = executed_flops(lambda: model(batch))
+    by_history = _speedup_by_history(3 if args.quick else 5)
 
     result = {
         "config": "d=128, 4 layers, 4q/2kv heads x 32, history 256, history-match features, "
-        "1000 candidates, chunk 512, fp32",
+        f"1000 candidates, chunk {CHUNK}, fp32",
         "threads": args.threads,
         "cpu_p50_ms_1000": round(kv_ms, 2),
         "cpu_kv_model_p50_ms_1000": round(kv_model_ms, 2),
@@ -158,6 +202,16 @@ def main(argv: list[str]) -> int:
         "cpu_full_mask_best_ms_1000": round(_BEST["full"], 2),
         "cpu_single_sequence_best_ms_1000": round(_BEST["single"], 2),
         "kv_speedup_best": round(_BEST["full"] / _BEST["kv_model"], 2),
+        "kv_gflop": round(kv_flops / 1e9, 3),
+        "full_mask_gflop": round(full_flops / 1e9, 3),
+        "single_sequence_gflop": round(single_flops / 1e9, 3),
+        "kv_flop_ratio": round(full_flops / kv_flops, 2),
+        "single_sequence_flop_ratio": round(single_flops / kv_flops, 2),
+        "kv_gflop_per_s": round(kv_flops / 1e6 / kv_model_ms, 1),
+        "full_mask_gflop_per_s": round(full_flops / 1e6 / full_ms, 1),
+        "single_sequence_gflop_per_s": round(single_flops / 1e6 / single_ms, 1),
+        "cpu_kv_model_p50_ms_1000_by_chunk": dict(sorted(by_chunk.items(), key=lambda kv: int(kv[0]))),
+        "kv_speedup_by_history": by_history,
         "cpu_p50_ms_1000_by_threads": by_threads,
         "candidates_per_s_cpu": round(1000 / (kv_ms / 1000)),
         "cpu_p50_ms_4_users_x_250_batched": round(batched_ms, 2),
@@ -174,6 +228,32 @@ def main(argv: list[str]) -> int:
         result["quality"] = _quality(args.quality, args.quality_epochs)
     emit("ranker", result, record=args.record)
     return 0
+
+
+def _speedup_by_history(reps: int) -> dict:
+    """KV-cached vs X's layout, model time only, for each of ``HISTORY_LENGTHS`` (every slot filled,
+    1,000 candidates, the default model otherwise)."""
+    return {str(history): _speedup_at_history(history, reps) for history in HISTORY_LENGTHS}
+
+
+def _speedup_at_history(history: int, reps: int) -> dict:
+    torch.manual_seed(0)
+    cfg = RankerConfig(history_len=history)
+    model = PhoenixRanker(cfg).eval()
+    req = _request(cfg, 1000)
+    batch = build_batch([req.user], [req.candidates], NOW, cfg)
+    x_batch = x_layout(batch)
+    with torch.inference_mode():
+        kv_ms = _p50_ms(lambda: kv_forward(model, batch), reps, f"kv_{history}")
+        full_ms = _p50_ms(lambda: model(x_batch), reps, f"full_{history}")
+    flop_ratio = executed_flops(lambda: model(x_batch)) / executed_flops(lambda: kv_forward(model, batch))
+    return {
+        "kv_model_ms": round(kv_ms, 2),
+        "full_mask_ms": round(full_ms, 2),
+        "kv_speedup": round(full_ms / kv_ms, 2),
+        "kv_speedup_best": round(_BEST[f"full_{history}"] / _BEST[f"kv_{history}"], 2),
+        "kv_flop_ratio": round(flop_ratio, 2),
+    }
 
 
 # The quality recipe (each choice measured on the small world; see the issue #4 report):
