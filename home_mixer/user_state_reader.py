@@ -29,6 +29,7 @@ import asyncio
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Sequence
 
+import numpy as np
 import redis.asyncio as aioredis
 
 from protos import events_pb2
@@ -54,6 +55,27 @@ return gone
 _HGETALL_LUA = "local out = {}" + _EACH_KEY + """
   local row = redis.call('HGETALL', k)
   if #row > 0 then out[#out + 1] = i; out[#out + 1] = row end
+end
+return out
+"""
+# ARGV[4]: count names (comma-separated), ARGV[5]: how many of them form each output column.
+# Per post, every column's value: the first of its names the counts hash has, else 0 (an absent
+# hash is all zeros), as integers: no field names cross the wire and nothing is decoded.
+_COUNT_COLUMNS_LUA = """
+local names, sizes, out = {}, {}, {}
+for n in string.gmatch(ARGV[4], '[^,]+') do names[#names + 1] = n end
+for n in string.gmatch(ARGV[5], '[^,]+') do sizes[#sizes + 1] = tonumber(n) end
+""" + _EACH_KEY + """
+  local v = redis.call('HMGET', k, unpack(names))
+  local at = 0
+  for _, size in ipairs(sizes) do
+    local value = 0
+    for j = at + 1, at + size do
+      if v[j] then value = tonumber(v[j]); break end
+    end
+    out[#out + 1] = value
+    at = at + size
+  end
 end
 return out
 """
@@ -149,6 +171,7 @@ class FeedUserStateReader(RedisUserState):
         self._inflight: dict[tuple[int, ...], asyncio.Future[dict[int, events_pb2.PostCreated]]] = {}
         self._missing = client.register_script(_MISSING_LUA)
         self._hgetall = client.register_script(_HGETALL_LUA)
+        self._count_columns = client.register_script(_COUNT_COLUMNS_LUA)
         self._author_stats = client.register_script(_AUTHOR_STATS_LUA)
         self._member_of = client.register_script(_MEMBER_OF_LUA)
         self._has_members = client.register_script(_HAS_MEMBERS_LUA)
@@ -214,6 +237,20 @@ class FeedUserStateReader(RedisUserState):
         for j in range(0, len(flat), 2):
             out[ids[int(flat[j]) - 1]] = _counts(flat[j + 1])
         return out
+
+    async def engagement_count_columns(self, post_ids: Sequence[int], columns: Sequence[Sequence[str]]) -> np.ndarray:
+        """``[len(post_ids), len(columns)]`` int64: column k is, per post, the first of the count
+        names ``columns[k]`` its counts have, else 0 (the values ``engagement_counts`` holds,
+        read without a dict per post)."""
+        names = [n for group in columns for n in group]
+        if any(not n or "," in n for n in names) or any(not group for group in columns):
+            raise ValueError(f"count columns need non-empty names without commas, got {columns!r}")
+        if not post_ids or not columns:
+            return np.zeros((len(post_ids), len(columns)), np.int64)
+        flat = await self._count_columns(
+            args=[*_POST_COUNTS, _joined(post_ids), ",".join(names), ",".join(str(len(g)) for g in columns)]
+        )
+        return np.array(flat, dtype=np.int64).reshape(len(post_ids), len(columns))
 
     async def author_stats(self, author_ids: Iterable[int]) -> dict[int, AuthorStats]:
         ids = list(dict.fromkeys(author_ids))

@@ -1,7 +1,9 @@
 """Engagement counts of the shown post (X's EngagementCountsHydrator).
 
 For a repost the counts are the original's: that is the content the viewer sees, and the
-cold-start rule asks how many impressions that content already had.
+cold-start rule asks how many impressions that content already had. A reader with
+``engagement_count_columns`` (home-mixer's Redis reader) answers the counts as one int matrix;
+otherwise they are read from each post's ``{name: count}`` mapping.
 """
 
 from __future__ import annotations
@@ -48,6 +50,13 @@ def count_column(rows: Sequence[Mapping[str, int]], names: tuple[str, ...]) -> l
 class EngagementCountsHydrator(StoreHydrator):
     async def hydrate(self, query: FeedQuery, candidates: Sequence[PostCandidate]) -> Columns:
         shown = [c.retweeted_tweet_id or c.tweet_id for c in candidates]  # original_tweet_id, inlined
+        as_matrix = getattr(self.reader, "engagement_count_columns", None)
+        if as_matrix is not None:
+            distinct = sorted(set(shown))
+            table = await as_matrix(distinct, list(COUNT_FIELDS.values()))
+            row_of = dict(zip(distinct, range(len(distinct)), strict=True))
+            per_candidate = table[list(map(row_of.__getitem__, shown))].T.tolist()
+            return Columns(len(candidates), dict(zip(COUNT_FIELDS, per_candidate, strict=True)))
         counts = await self.reader.engagement_counts(sorted(set(shown)))
         found = [counts.get(p) for p in shown]
         rows = [i for i, got in enumerate(found) if got is not None]

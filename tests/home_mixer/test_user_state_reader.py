@@ -7,7 +7,10 @@ import asyncio
 
 import pytest
 
+from candidate_pipeline.updates import apply_candidate_results
 from events.world.actions import ACTION_NUMBERS
+from home_mixer.candidate_hydrators.engagement_counts import COUNT_FIELDS, EngagementCountsHydrator
+from home_mixer.models import FeedQuery, PostCandidate
 from home_mixer.user_state_reader import FeedUserStateReader, PostCache
 from protos import events_pb2, recsys_pb2
 from user_state.memory import InMemoryUserState
@@ -77,6 +80,29 @@ def test_batched_reads_equal_the_plain_reader(redis_url: str, redis_client) -> N
             assert await fast.followers_of_viewer_among(viewer, among) == expected
         assert await fast.followers_of_viewer_among(51, [50, 52, 99]) == {50, 52}
         assert (await fast.posts([10]))[10].quoted_user_id == 60
+
+    run_both(redis_url, fn)
+
+
+@pytest.mark.integration
+def test_count_columns_equal_the_counts_hydrated_from_mappings(redis_url: str, redis_client) -> None:
+    """The matrix read (one int per post and column, aliases resolved in Lua) gives the candidates
+    the same counts as the ``{name: count}`` read of the plain reader."""
+    async def fn(fast: FeedUserStateReader, plain: RedisUserState):
+        ids = [10, 11, 13, 10]
+        table = await fast.engagement_count_columns(ids, [("fav", "favorite"), ("impression",), ("reply", "favorite")])
+        assert table.tolist() == [[2, 0, 1], [0, 1, 0], [0, 0, 0], [2, 0, 1]]
+        assert (await fast.engagement_count_columns([], [("reply",)])).shape == (0, 1)
+        with pytest.raises(ValueError, match="commas"):
+            await fast.engagement_count_columns(ids, [("a,b",)])
+        fields = list(COUNT_FIELDS)
+        by_matrix = [PostCandidate(10, 50), PostCandidate(12, 50, retweeted_tweet_id=11), PostCandidate(13, 50)]
+        by_mapping = [PostCandidate(10, 50), PostCandidate(12, 50, retweeted_tweet_id=11), PostCandidate(13, 50)]
+        for reader, cands in ((fast, by_matrix), (plain, by_mapping)):
+            apply_candidate_results(cands, await EngagementCountsHydrator(reader).hydrate(FeedQuery(VIEWER), cands))
+        assert [[getattr(c, f) for f in fields] for c in by_matrix] == [[getattr(c, f) for f in fields]
+                                                                         for c in by_mapping]
+        assert (by_matrix[0].fav_count, by_matrix[1].view_count, by_matrix[2].fav_count) == (2, 1, 0)
 
     run_both(redis_url, fn)
 
