@@ -265,12 +265,16 @@ QUALITY_TRAIN = dict(batch_size=32, lr=2e-3, weight_decay=0.05, post_id_dropout=
 def _quality(preset: str, epochs: int) -> dict:
     """Train the CLI's "small" model on a synthetic world; per-action AUC next to the oracle's.
 
-    Two oracle AUCs: ``oracle_auc`` = the world's true probabilities with the feed-position term
+    Oracle AUCs: ``oracle_auc`` = the world's true probabilities with the feed-position term
     neutralised (every impression as if at the top; the model, like X's, never sees the position:
-    this is the fair ceiling), ``oracle_auc_with_position`` = the full truth.
+    this is the ceiling the target is stated against), ``oracle_auc_with_position`` = the full
+    truth, and the information-limited oracle (``world_oracle(knowable=True)``):
+    ``oracle_auc_knowable`` = the position-blind truth with each post's own quality noise and
+    safety label replaced by their distribution given the author (what a request can know;
+    ``_labels``: the label kept). ``gap_to_knowable`` = that ceiling minus the model's AUC.
     """
     from phoenix.ranker.cli import _model_config
-    from phoenix.ranker.evaluate import evaluate
+    from phoenix.ranker.evaluate import evaluate, oracle_aucs
     from phoenix.ranker.world_eval import REPORT_ACTIONS, world_split
 
     cfg = _model_config("small")
@@ -282,7 +286,9 @@ def _quality(preset: str, epochs: int) -> dict:
     stats = train(model, data.train, tcfg, early_stop=data.early_stop)
     train_s = time.perf_counter() - started
     metrics = evaluate(model, data.valid, oracle=data.oracle_no_position, actions=REPORT_ACTIONS)
-    with_pos = evaluate(model, data.valid, oracle=data.oracle, actions=REPORT_ACTIONS)
+    with_pos = oracle_aucs(data.valid, data.oracle, REPORT_ACTIONS)
+    knowable = oracle_aucs(data.valid, data.oracle_knowable, REPORT_ACTIONS)
+    knowable_labels = oracle_aucs(data.valid, data.oracle_knowable_labels, REPORT_ACTIONS)
 
     def r(x: float | None, digits: int = 4) -> float | None:
         return None if x is None or x != x else round(x, digits)
@@ -303,8 +309,11 @@ def _quality(preset: str, epochs: int) -> dict:
             name: {
                 "auc": r(m.auc),
                 "oracle_auc": r(m.oracle_auc),
-                "oracle_auc_with_position": r(with_pos[name].oracle_auc),
+                "oracle_auc_with_position": r(with_pos[name]),
+                "oracle_auc_knowable": r(knowable[name]),
+                "oracle_auc_knowable_labels": r(knowable_labels[name]),
                 "gap": r(None if m.oracle_auc is None else m.oracle_auc - m.auc),
+                "gap_to_knowable": r(knowable[name] - m.auc),
                 "rce": r(m.rce, 2),
                 "mean_predicted": round(m.mean_predicted, 5),
                 "observed_rate": round(m.observed_rate, 5),

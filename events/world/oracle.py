@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from events.world.actions import ORACLE_ACTIONS
+from events.world.posts import NSFW, SPAM, SPAM_QUALITY_PENALTY
 from protos import recsys_pb2
 
 FEATURES = ("bias", "affinity", "quality", "follows", "log_age", "position", "is_reply", "is_repost", "spam", "nsfw")
@@ -75,9 +76,38 @@ def oracle_matrix(*, affinity: np.ndarray, quality: np.ndarray, follows: np.ndar
     x[:, 5] = position
     x[:, 6] = is_reply
     x[:, 7] = is_repost
-    x[:, 8] = label == 2
-    x[:, 9] = label == 1
+    x[:, 8] = label == SPAM
+    x[:, 9] = label == NSFW
     p = 1.0 / (1.0 + np.exp(-(x @ WEIGHTS)))
     p[:, _VIDEO] *= has_video
     p[:, _PHOTO] *= has_media
     return p
+
+
+# Gauss-Hermite nodes/weights for E[f(Z)], Z ~ N(0, 1): exact for polynomials up to degree 47, far
+# below float error for the smooth sigmoid of a Gaussian.
+_NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(24)
+_WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
+
+
+def expected_oracle_row(*, affinity: float, author_quality: float, noise_std: float, label_probs: np.ndarray,
+                        follows: bool, age_ms: int, position: int, is_reply: bool, is_repost: bool,
+                        has_video: bool, has_media: bool) -> np.ndarray:
+    """``oracle_matrix`` of one impression averaged over what a request cannot know: the post's
+    quality noise ``N(0, noise_std²)`` around its author's quality, and its safety label drawn
+    from ``label_probs`` (one-hot = a known label). The best prediction (and so the best AUC)
+    possible from the author, topic, follow state, age and post kind alone; shape
+    ``(len(ORACLE_ACTIONS),)``."""
+    labels = np.flatnonzero(label_probs)
+    label = np.repeat(labels, len(_NODES))
+    noise = np.tile(_NODES, len(labels))
+    weight = np.repeat(label_probs[labels], len(_NODES)) * np.tile(_WEIGHTS, len(labels))
+    n = len(label)
+    quality = author_quality + noise_std * noise - SPAM_QUALITY_PENALTY * (label == SPAM)
+    probs = oracle_matrix(
+        affinity=np.full(n, affinity), quality=quality, follows=np.full(n, float(follows)),
+        age_ms=np.full(n, age_ms), position=np.full(n, position), is_reply=np.full(n, is_reply),
+        is_repost=np.full(n, is_repost), label=label, has_video=np.full(n, has_video),
+        has_media=np.full(n, has_media),
+    )
+    return weight @ probs

@@ -20,6 +20,11 @@ ORIGINAL, REPLY, REPOST, QUOTE = 0, 1, 2, 3
 NO_WORD = np.iinfo(np.uint16).max
 MAX_WORDS = 16
 LABELS = ("", "nsfw", "spam")
+NSFW, SPAM = 1, 2
+# A post's quality = its author's quality + this much Gaussian noise (minus a penalty for spam):
+# the part of the oracle no request can know (the ``knowable`` oracle integrates it out).
+QUALITY_NOISE_STD = 0.5
+SPAM_QUALITY_PENALTY = 2.0
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,12 @@ class PostTable:
     def source_row(self, row: int) -> int:
         """The post whose content a row shows (a repost shows its source)."""
         return int(self.parent[row]) if self.kind[row] == REPOST else row
+
+
+def label_prior(config: WorldConfig) -> np.ndarray:
+    """P(label) over ``LABELS`` for an authored post, as ``build_posts`` draws it."""
+    labelled = config.label_fraction / (len(LABELS) - 1)
+    return np.array([1.0 - config.label_fraction] + [labelled] * (len(LABELS) - 1))
 
 
 def build_posts(config: WorldConfig, population: Population, rng: np.random.Generator) -> PostTable:
@@ -101,8 +112,8 @@ def build_posts(config: WorldConfig, population: Population, rng: np.random.Gene
     label = np.zeros(n, dtype=np.int8)
     labelled = authored & (rng.random(n) < config.label_fraction)
     label[labelled] = rng.integers(1, len(LABELS), int(labelled.sum()))
-    quality = (population.quality[author] + 0.5 * rng.standard_normal(n)).astype(np.float32)
-    quality[label == 2] -= 2.0  # spam is low quality
+    quality = (population.quality[author] + QUALITY_NOISE_STD * rng.standard_normal(n)).astype(np.float32)
+    quality[label == SPAM] -= SPAM_QUALITY_PENALTY  # spam is low quality
 
     lengths = rng.integers(6, MAX_WORDS + 1, n)
     words = (topic[:, None] * config.words_per_topic + rng.integers(0, config.words_per_topic, (n, MAX_WORDS))).astype(np.uint16)

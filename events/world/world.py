@@ -17,9 +17,19 @@ from google.protobuf.message import Message
 
 from events.world.actions import ORACLE_ACTIONS
 from events.world.config import HOUR_MS, WorldConfig
-from events.world.oracle import ImpressionContext, oracle_matrix
+from events.world.oracle import ImpressionContext, expected_oracle_row, oracle_matrix
 from events.world.population import Population, build_population
-from events.world.posts import LABELS, NO_WORD, QUOTE, REPLY, REPOST, PostTable, build_posts
+from events.world.posts import (
+    LABELS,
+    NO_WORD,
+    QUALITY_NOISE_STD,
+    QUOTE,
+    REPLY,
+    REPOST,
+    PostTable,
+    build_posts,
+    label_prior,
+)
 from events.world.vocabulary import Vocabulary
 from protos import events_pb2
 
@@ -116,6 +126,37 @@ class World:
     def oracle_probabilities(self, user_id: int, post_id: int,
                              context: ImpressionContext | None = None) -> dict[str, float]:
         """The true probability of every action in ``ORACLE_ACTIONS`` for this impression."""
+        u, row, follows, now, position = self._impression(user_id, post_id, context)
+        probs = self.oracle_rows(np.array([u]), np.array([row]), np.array([position]),
+                                 np.array([follows]), np.array([now], dtype=np.int64))[0]
+        return {name: float(probs[i]) for i, name in enumerate(ORACLE_ACTIONS)}
+
+    def knowable_oracle_probabilities(self, user_id: int, post_id: int, context: ImpressionContext | None = None,
+                                      *, know_labels: bool = False) -> dict[str, float]:
+        """The oracle limited to what a scoring request can know: the post's quality noise (and,
+        unless ``know_labels``, its safety label) replaced by their distribution given the author
+        (``expected_oracle_row``). The author, topic, follow state, age and post kind stay exact.
+        A repost is judged by its source post, whose quality and label it carries."""
+        u, row, follows, now, position = self._impression(user_id, post_id, context)
+        p = self.posts
+        source = p.source_row(row)
+        if know_labels:
+            label_probs = np.eye(len(LABELS))[int(p.label[source])]
+        else:
+            label_probs = label_prior(self.config)
+        probs = expected_oracle_row(
+            affinity=float(self.population.affinity[u, p.topic[row]]),
+            author_quality=float(self.population.quality[p.author[source]]),
+            noise_std=QUALITY_NOISE_STD, label_probs=label_probs, follows=bool(follows),
+            age_ms=now - int(p.created_ms[row]), position=position, is_reply=bool(p.kind[row] == REPLY),
+            is_repost=bool(p.kind[row] == REPOST), has_video=bool(p.has_video[row]),
+            has_media=bool(p.has_media[row]),
+        )
+        return {name: float(probs[i]) for i, name in enumerate(ORACLE_ACTIONS)}
+
+    def _impression(self, user_id: int, post_id: int,
+                    context: ImpressionContext | None) -> tuple[int, int, bool, int, int]:
+        """(user index, post row, follows, now ms, position) of an impression, defaults filled in."""
         context = context or ImpressionContext()
         u = self.user_index(user_id)
         row = self.posts.row_of(post_id)
@@ -124,9 +165,7 @@ class World:
         if follows is None:
             follows = self.initially_follows(user_id, author_id)
         now = context.now_ms if context.now_ms is not None else int(self.posts.created_ms[row]) + HOUR_MS
-        probs = self.oracle_rows(np.array([u]), np.array([row]), np.array([context.position]),
-                                 np.array([follows]), np.array([now], dtype=np.int64))[0]
-        return {name: float(probs[i]) for i, name in enumerate(ORACLE_ACTIONS)}
+        return u, row, bool(follows), int(now), context.position
 
 
 @dataclass

@@ -109,20 +109,8 @@ def evaluate(
 ) -> dict[str, ActionMetrics]:
     """Metrics per action name over every candidate of ``examples`` (those with no positives get NaN AUC)."""
     probs = predict(model, examples, device=device)
-    labels = np.concatenate([e.labels for e in examples]) if examples else np.zeros((0, len(ACTION_NAMES)))
-    oracle_probs: dict[str, np.ndarray] | None = None
-    if oracle is not None:
-        rows = [
-            oracle(
-                e.user.user_id,
-                c,
-                int(e.seen_ms[j]) if e.seen_ms is not None else e.time_ms,
-                int(e.positions[j]) if e.positions is not None else -1,
-            )
-            for e in examples
-            for j, c in enumerate(e.shown if e.shown is not None else e.candidates)
-        ]
-        oracle_probs = {a: np.array([r.get(a, np.nan) for r in rows], np.float64) for a in actions}
+    labels = _labels(examples)
+    oracle_probs = None if oracle is None else oracle_probabilities(examples, oracle, actions)
     result = {}
     for name in actions:
         col = ACTION_NAMES.index(name)
@@ -131,3 +119,36 @@ def evaluate(
             o = oracle_probs[name]
         result[name] = action_metrics(labels[:, col], probs[:, col], o)
     return result
+
+
+def oracle_probabilities(
+    examples: Sequence[Example], oracle: OracleFn, actions: Sequence[str]
+) -> dict[str, np.ndarray]:
+    """The oracle's probability of each action for every candidate of ``examples``, in order
+    (NaN where it has none for an action)."""
+    rows = [
+        oracle(
+            e.user.user_id,
+            c,
+            int(e.seen_ms[j]) if e.seen_ms is not None else e.time_ms,
+            int(e.positions[j]) if e.positions is not None else -1,
+        )
+        for e in examples
+        for j, c in enumerate(e.shown if e.shown is not None else e.candidates)
+    ]
+    return {a: np.array([r.get(a, np.nan) for r in rows], np.float64) for a in actions}
+
+
+def oracle_aucs(examples: Sequence[Example], oracle: OracleFn, actions: Sequence[str]) -> dict[str, float]:
+    """AUC of ``oracle``'s probabilities on the examples' labels, per action (no model involved:
+    compare several oracles on the same labels without scoring the model again)."""
+    labels = _labels(examples)
+    probs = oracle_probabilities(examples, oracle, actions)
+    return {
+        a: float("nan") if np.isnan(probs[a]).all() else roc_auc(labels[:, ACTION_NAMES.index(a)], probs[a])
+        for a in actions
+    }
+
+
+def _labels(examples: Sequence[Example]) -> np.ndarray:
+    return np.concatenate([e.labels for e in examples]) if examples else np.zeros((0, len(ACTION_NAMES)))

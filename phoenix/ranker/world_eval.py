@@ -41,12 +41,20 @@ def split_topics(stream: Iterable[tuple[str, Message]]) -> SplitEvents:
     return out
 
 
-def world_oracle(world, *, ignore_position: bool = False) -> OracleFn:  # noqa: ANN001 - events.world.World
+def world_oracle(  # noqa: ANN001 - world: events.world.World
+    world, *, ignore_position: bool = False, knowable: bool = False, know_labels: bool = False
+) -> OracleFn:
     """Adapt ``World.oracle_probabilities`` to ranker head names (matched by ActionName number).
 
     ``ignore_position=True`` evaluates every impression as if shown at the top of the feed: the
     truth minus the feed-position term, which the ranker cannot see (X's model is not given the
     position either), so that oracle is the fair ceiling for a position-blind model.
+
+    ``knowable=True`` (position-blind too) is the information-limited oracle
+    (``World.knowable_oracle_probabilities``): the post's own quality noise, and its safety label
+    unless ``know_labels``, replaced by their distribution given the author. The ranker never sees
+    either directly (only, later, through the post's engagement counts), so the AUC this oracle
+    loses against the full one is, to first order, out of any ranker's reach.
     """
     from events.world import ACTION_NUMBERS, ImpressionContext
 
@@ -58,9 +66,16 @@ def world_oracle(world, *, ignore_position: bool = False) -> OracleFn:  # noqa: 
 
     def oracle(user_id: int, candidate: CandidateItem, seen_ms: int, position: int) -> dict[str, float]:
         ctx = ImpressionContext(
-            position=0 if ignore_position else max(position, 0), now_ms=seen_ms, follows_author=candidate.in_network
+            position=0 if ignore_position or knowable else max(position, 0),
+            now_ms=seen_ms,
+            follows_author=candidate.in_network,
         )
-        probs = world.oracle_probabilities(user_id, candidate.post_id, ctx)
+        if knowable:
+            probs = world.knowable_oracle_probabilities(
+                user_id, candidate.post_id, ctx, know_labels=know_labels
+            )
+        else:
+            probs = world.oracle_probabilities(user_id, candidate.post_id, ctx)
         return {head_of[name]: p for name, p in probs.items() if name in head_of}
 
     return oracle
@@ -69,13 +84,16 @@ def world_oracle(world, *, ignore_position: bool = False) -> OracleFn:  # noqa: 
 @dataclass
 class WorldSplit:
     """A synthetic world's examples split by time: train | early-stop slice | validation, plus
-    the oracle with and without the feed-position term (see ``world_oracle``)."""
+    the oracle with and without the feed-position term, and limited to what a request can know
+    with and without the posts' safety labels (see ``world_oracle``)."""
 
     train: list[Example]
     early_stop: list[Example]
     valid: list[Example]
     oracle: OracleFn
     oracle_no_position: OracleFn
+    oracle_knowable: OracleFn
+    oracle_knowable_labels: OracleFn
 
 
 def world_split(
@@ -100,6 +118,8 @@ def world_split(
         valid,
         world_oracle(world),
         world_oracle(world, ignore_position=True),
+        world_oracle(world, knowable=True),
+        world_oracle(world, knowable=True, know_labels=True),
     )
 
 
@@ -111,8 +131,9 @@ def world_examples(
     return train, valid, world_oracle(world)
 
 
-def _world_train_valid(preset: str, history_len: int, max_candidates: int, valid_fraction: float,
-                       overrides: dict) -> tuple[list[Example], list[Example], object]:
+def _world_train_valid(
+    preset: str, history_len: int, max_candidates: int, valid_fraction: float, overrides: dict
+) -> tuple[list[Example], list[Example], object]:
     """Generate a world, split its timeline at ``1 - valid_fraction``, build examples on each side."""
     from events.world import World, WorldConfig
 

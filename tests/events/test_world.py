@@ -165,6 +165,50 @@ def test_oracle_interface(data) -> None:
         world.oracle_probabilities(1, 12345)
 
 
+def test_knowable_oracle_averages_the_truth_over_post_noise_and_label(data) -> None:
+    """The information-limited oracle equals the true oracle averaged (Monte Carlo) over the post
+    quality noise and safety label redrawn from the priors the world draws them from."""
+    from events.world.oracle import oracle_matrix
+    from events.world.posts import ORIGINAL, QUALITY_NOISE_STD, SPAM, SPAM_QUALITY_PENALTY, label_prior
+
+    world = data.world
+    posts = world.posts
+    row = int(np.flatnonzero(posts.kind == ORIGINAL)[5])
+    created = int(posts.created_ms[row])
+    ctx = ImpressionContext(position=3, now_ms=created + 5 * 3_600_000, follows_author=True)
+    user = 2
+    knowable = world.knowable_oracle_probabilities(user, int(posts.post_id[row]), ctx)
+
+    rng = np.random.default_rng(0)
+    n = 400_000
+    label = rng.choice(3, n, p=label_prior(world.config))
+    author_quality = world.population.quality[posts.author[row]]
+    quality = author_quality + QUALITY_NOISE_STD * rng.standard_normal(n) - SPAM_QUALITY_PENALTY * (label == SPAM)
+    ones = np.ones(n)
+    sampled = oracle_matrix(
+        affinity=ones * world.population.affinity[user - 1, posts.topic[row]], quality=quality, follows=ones,
+        age_ms=ones * 5 * 3_600_000, position=ones * 3, is_reply=ones * 0, is_repost=ones * 0, label=label,
+        has_video=ones * posts.has_video[row], has_media=ones * posts.has_media[row],
+    ).mean(0)
+    expected = {name: float(sampled[i]) for i, name in enumerate(ORACLE_ACTIONS)}
+    for name in ("favorite", "repost", "click", "not_interested"):
+        assert knowable[name] == pytest.approx(expected[name], rel=0.01, abs=1e-4), name
+    # ... and differs from the truth for this very post, whose own noise the request cannot know.
+    exact = world.oracle_probabilities(user, int(posts.post_id[row]), ctx)
+    assert knowable["favorite"] != pytest.approx(exact["favorite"], rel=1e-3)
+
+
+def test_knowable_oracle_with_known_label_and_no_noise_is_the_oracle() -> None:
+    from events.world.oracle import expected_oracle_row, oracle_matrix
+
+    row = dict(affinity=0.7, follows=True, age_ms=7_200_000, position=0, is_reply=False, is_repost=True,
+               has_video=True, has_media=True)
+    spam = expected_oracle_row(author_quality=0.3, noise_std=0.0, label_probs=np.array([0.0, 0.0, 1.0]), **row)
+    truth = oracle_matrix(quality=np.array([0.3 - 2.0]), label=np.array([2]),
+                          **{k: np.array([v]) for k, v in row.items()})[0]
+    assert np.allclose(spam, truth, atol=1e-12)
+
+
 def test_write_to_log_round_trip(tmp_path: Path, events) -> None:
     cfg = WorldConfig.preset("tiny", seed=3)
     counts = write_to_log(World.generate(cfg), tmp_path, progress=False)
