@@ -63,8 +63,8 @@ def record_pipeline_stats(pipeline: Any) -> list[PipelineStats]:
     seen: list[PipelineStats] = []
     execute = pipeline.execute
 
-    async def recording(query: Any) -> Any:
-        result = await execute(query)
+    async def recording(query: Any, **options: Any) -> Any:
+        result = await execute(query, **options)
         seen.append(result.stats)
         return result
 

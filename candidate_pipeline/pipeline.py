@@ -3,7 +3,8 @@
 Order (``candidate_pipeline.rs``): query hydrators (concurrent) -> dependent query hydrators
 (concurrent) -> sources (concurrent) -> hydrators (concurrent) -> filters (sequential) ->
 scorers (sequential) -> selector -> post-selection hydrators (concurrent) -> post-selection
-filters (sequential) -> truncate to ``result_size`` -> result -> side effects (detached).
+filters (sequential) -> truncate to ``result_size`` -> result -> side effects (detached; a
+server defers their start until its response is sent).
 Every stage is isolated: a raise, a timeout or a malformed result is logged and counted,
 and the request still answers.
 """
@@ -23,6 +24,7 @@ from candidate_pipeline.result import PipelineResult
 from candidate_pipeline.scorer import Scorer, run_scorers
 from candidate_pipeline.selector import Selector, run_selector
 from candidate_pipeline.side_effect import (
+    DeferredSideEffects,
     SideEffect,
     SideEffectInput,
     SideEffectTasks,
@@ -30,7 +32,7 @@ from candidate_pipeline.side_effect import (
     start_side_effects,
 )
 from candidate_pipeline.source import Source, fetch_candidates
-from candidate_pipeline.stage import CandidateT, QueryT
+from candidate_pipeline.stage import CandidateT, QueryT, stage_name
 from candidate_pipeline.stage_runner import RequestContext
 from candidate_pipeline.stats import PipelineStats, record_request_metrics
 
@@ -67,8 +69,15 @@ class CandidatePipeline(Generic[QueryT, CandidateT]):
         default_factory=SideEffectTasks, init=False, repr=False, compare=False
     )
 
-    async def execute(self, query: QueryT) -> PipelineResult[QueryT, CandidateT]:
-        """Run every stage for ``query`` and return the result; never raises for stage failures."""
+    async def execute(
+        self, query: QueryT, *, defer_side_effects: bool = False
+    ) -> PipelineResult[QueryT, CandidateT]:
+        """Run every stage for ``query`` and return the result; never raises for stage failures.
+
+        Side effects are started as tasks with the result, or with ``defer_side_effects`` left
+        for ``result.start_side_effects()`` (e.g. once the response is sent; they start by
+        themselves after ``DEFAULT_LATEST_START_S`` otherwise).
+        """
         started = time.perf_counter()
         ctx = RequestContext(self.name, query, self.default_stage_timeout_s)
 
@@ -115,7 +124,11 @@ class CandidatePipeline(Generic[QueryT, CandidateT]):
         # Side effects start only now, from the finished result, and are not awaited here:
         # create_task lets them run once execute() has handed control back to its caller.
         inp = SideEffectInput(query=query, selected=list(selected), non_selected=list(non_selected))
-        stats.side_effects_started = start_side_effects(ctx, side_effects, inp, self._side_effect_tasks)
+        if defer_side_effects and side_effects:
+            result.deferred_side_effects = DeferredSideEffects(ctx, side_effects, inp, self._side_effect_tasks)
+            stats.side_effects_started = [stage_name(effect) for effect in side_effects]
+        else:
+            stats.side_effects_started = start_side_effects(ctx, side_effects, inp, self._side_effect_tasks)
         record_request_metrics(stats)
         logger.info("%s", stats.summary_line())
         return result

@@ -4,7 +4,9 @@ Per request: validate (INVALID_ARGUMENT with the reason), build the ``FeedQuery`
 pipeline under the request's deadline (the client's gRPC deadline, or the configured default
 when the client sets none), record which dependencies were unavailable, and answer. A failing
 dependency only degrades the feed (the executor isolates stage failures); a deadline hit
-answers an empty, flagged feed. Neither is ever an INTERNAL error.
+answers an empty, flagged feed. Neither is ever an INTERNAL error. The side effects (served
+history, the scored-posts cache, the ``served`` event) start once the response is sent: run
+with the result on the same event loop, their synchronous work held the response back ~20 ms.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 
 import grpc
 from prometheus_client import Counter, Histogram
@@ -40,12 +43,9 @@ ForYouPipeline = CandidatePipeline[FeedQuery, PostCandidate]
 
 
 async def execute_marking_degraded(pipeline: ForYouPipeline, query: FeedQuery) -> PipelineResult:
-    """Execute and set ``query.degraded`` BEFORE yielding to the event loop.
-
-    ``execute`` schedules the side effects as tasks that run at the next yield; setting the flags
-    in the same step as the return guarantees the ``served`` event reads them.
-    """
-    result = await pipeline.execute(query)
+    """Execute (side effects deferred: :meth:`PipelineResult.start_side_effects`) and set
+    ``query.degraded``, which the ``served`` event reads."""
+    result = await pipeline.execute(query, defer_side_effects=True)
     query.degraded = degraded_dependencies(result)
     return result
 
@@ -71,7 +71,8 @@ class ForYouFeedService(hm_grpc.ForYouFeedServiceServicer):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, problem)
         started = time.perf_counter()
         query = query_from_request(request, now_ms=int(time.time() * 1000))
-        response = await self.feed(query, self.budget_s(context))
+        response, start_side_effects = await self.answer(query, self.budget_s(context))
+        context.add_done_callback(lambda _: start_side_effects())  # once the response is out
         LATENCY.observe(time.perf_counter() - started)
         for dependency in response.degraded:
             DEGRADED.labels(dependency).inc()
@@ -79,17 +80,28 @@ class ForYouFeedService(hm_grpc.ForYouFeedServiceServicer):
         return response
 
     async def feed(self, query: FeedQuery, budget_s: float) -> hm.ForYouFeedResponse:
-        """The feed for a valid query within ``budget_s`` seconds (also used in-process by benches)."""
+        """The feed for a valid query within ``budget_s`` seconds, side effects started with it
+        (for in-process callers)."""
+        response, start_side_effects = await self.answer(query, budget_s)
+        start_side_effects()
+        return response
+
+    async def answer(self, query: FeedQuery, budget_s: float) -> tuple[hm.ForYouFeedResponse, Callable[[], None]]:
+        """(the feed for a valid query within ``budget_s`` seconds, what starts its side effects)."""
         task = asyncio.ensure_future(execute_marking_degraded(self.pipeline, query))
         done, _ = await asyncio.wait({task}, timeout=budget_s)
         if not done:
             task.cancel()
             log.warning("request %s for viewer %d hit its %.0f ms deadline", query.request_id, query.viewer_id,
                         budget_s * 1000)
-            return deadline_response(query)
+            return deadline_response(query), _nothing
         try:
             result = task.result()
         except Exception:  # the executor isolates stages; this is a bug, but still never an INTERNAL
             log.exception("pipeline failed for request %s", query.request_id)
-            return hm.ForYouFeedResponse(request_id=query.request_id, degraded=["pipeline"])
-        return feed_response(result, query)
+            return hm.ForYouFeedResponse(request_id=query.request_id, degraded=["pipeline"]), _nothing
+        return feed_response(result, query), result.start_side_effects
+
+
+def _nothing() -> None:
+    """No side effects to start (no result)."""

@@ -79,3 +79,31 @@ def test_disabled_side_effect_is_recorded_and_not_started() -> None:
         assert (off.calls, on.calls) == (0, 1)
 
     asyncio.run(scenario())
+
+
+def test_deferred_side_effects_wait_for_start_and_drain_waits_for_them() -> None:
+    """``defer_side_effects``: nothing runs until ``start_side_effects()`` (given several yields to
+    the loop in between), a second start is a no-op, and ``drain()`` waits for side effects that
+    were not started yet: they start by themselves at the latest."""
+    async def scenario() -> None:
+        effect = FakeSideEffect("se_later")
+        pipe = CandidatePipeline(name="t_side_deferred", sources=[FakeSource("s", [1, 2])], side_effects=[effect])
+        result = await pipe.execute(Query(), defer_side_effects=True)
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert effect.calls == 0 and pipe.pending_side_effects == 1
+        assert result.stats.side_effects_started == ["se_later"]
+        result.start_side_effects()
+        result.start_side_effects()
+        await pipe.drain_side_effects()
+        assert effect.calls == 1 and ids(effect.inputs[0].selected) == [1, 2]
+
+        never_started = await pipe.execute(Query(), defer_side_effects=True)
+        assert never_started.deferred_side_effects is not None
+        await asyncio.wait_for(pipe.drain_side_effects(), timeout=5)  # started by the fallback timer
+        assert effect.calls == 2 and never_started.deferred_side_effects.started
+
+        plain = CandidatePipeline(name="t_side_deferred_none", sources=[FakeSource("s", [1])])
+        assert (await plain.execute(Query(), defer_side_effects=True)).deferred_side_effects is None
+
+    asyncio.run(scenario())
