@@ -18,7 +18,7 @@ waits for ones not started yet).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Generic, Protocol, runtime_checkable
@@ -116,7 +116,7 @@ class DeferredSideEffects:
         tasks: SideEffectTasks,
         latest_start_s: float = DEFAULT_LATEST_START_S,
     ) -> None:
-        self._launch = partial(start_side_effects, ctx, side_effects, inp, tasks)
+        self._launch: Callable[[], list[str]] | None = partial(start_side_effects, ctx, side_effects, inp, tasks)
         loop = asyncio.get_running_loop()
         self._pending: asyncio.Future[None] = loop.create_future()
         tasks.track(self._pending)  # drain() waits for the start, then for the tasks it spawns
@@ -127,11 +127,16 @@ class DeferredSideEffects:
         return self._pending.done()
 
     def start(self) -> None:
-        """Spawn the side effects now (a no-op after the first call)."""
-        if self._pending.done():
+        """Spawn the side effects now (a no-op after the first call).
+
+        Lets go of the request (query, candidates) once spawned: whoever holds this object (a
+        gRPC context's done callbacks sit in a reference cycle) must not keep ~2,200
+        candidates alive until the next garbage collection."""
+        launch, self._launch = self._launch, None
+        if launch is None:
             return
         self._timer.cancel()
         try:
-            self._launch()
+            launch()
         finally:
             self._pending.set_result(None)

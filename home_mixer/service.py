@@ -100,7 +100,9 @@ class ForYouFeedService(hm_grpc.ForYouFeedServiceServicer):
         except Exception:  # the executor isolates stages; this is a bug, but still never an INTERNAL
             log.exception("pipeline failed for request %s", query.request_id)
             return hm.ForYouFeedResponse(request_id=query.request_id, degraded=["pipeline"]), _nothing
-        return feed_response(result, query), result.start_side_effects
+        # the starter alone, not the result: the context keeps its callbacks in a reference cycle
+        deferred = result.deferred_side_effects
+        return feed_response(result, query), (_nothing if deferred is None else deferred.start)
 
 
 def _nothing() -> None:

@@ -6,6 +6,7 @@ the event loop ahead of the response: ~20 ms of every feed's latency in the feed
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Callable
 from typing import Any
 
@@ -64,3 +65,29 @@ def test_side_effects_start_when_the_rpc_is_done() -> None:
         assert in_process.request_id == "r6" and [q.viewer_id for q in recorder.queries] == [5, 6]
 
     asyncio.run(scenario())
+
+
+def test_a_finished_rpc_keeps_no_candidates_alive() -> None:
+    """gRPC keeps a context's done callbacks in a reference cycle: what the service registers must
+    let go of the request once the side effects started, or every feed's ~2,200 candidates wait
+    for the next garbage collection (measured: 15-30 ms pauses every few requests)."""
+    def live_candidates() -> int:
+        return sum(type(o) is PostCandidate for o in gc.get_objects())
+
+    async def scenario() -> FakeContext:
+        pipeline = CandidatePipeline(name="t_no_leak", sources=[OnePost()], side_effects=[Recorder()])
+        context = FakeContext()
+        context.cycle = context  # type: ignore[attr-defined]  # as gRPC's RPCState <-> context
+        await ForYouFeedService(pipeline).GetForYouFeed(hm.ForYouFeedRequest(viewer_id=5), context)  # type: ignore[arg-type]
+        context.finish()
+        await pipeline.drain_side_effects()
+        return context
+
+    gc.collect()
+    gc.disable()
+    try:
+        before = live_candidates()
+        context = asyncio.run(scenario())
+        assert context.callbacks and live_candidates() == before
+    finally:
+        gc.enable()
