@@ -314,10 +314,10 @@ class Attention(nn.Module):
         b, t, _ = x.shape
         c = self.cfg
         h, kvh, d = c.num_q_heads, c.num_kv_heads, c.head_dim
-        q, k, v = self.qkv_proj(x).view(b, t, h + 2 * kvh, d).split([h, kvh, kvh], dim=2)
-        if c.qk_norm:
-            q = _unit_rms(q, self.q_norm.eps)
-            k = _unit_rms(k, self.k_norm.eps)
+        qk, v = self.qkv_proj(x).view(b, t, h + 2 * kvh, d).split([h + kvh, kvh], dim=2)
+        if c.qk_norm:  # one pass over the query and key heads (same width, same eps)
+            qk = _unit_rms(qk, self.q_norm.eps)
+        q, k = qk.split([h, kvh], dim=2)
         own = (q.view(b, t, kvh, h // kvh, d) * (k * view.own_weight)[:, :, :, None]).sum(-1)
         out_p, lse = _prefix_attention(q.transpose(1, 2), view.keys, view.values, key_bias)
         w = torch.sigmoid(own.view(b, t, h) - lse.transpose(1, 2))  # weight of the own key

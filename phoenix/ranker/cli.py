@@ -41,7 +41,7 @@ def register(groups) -> None:  # noqa: ANN001 - infra.cli.CliGroups
         metrics_port: int = typer.Option(None, help="Prometheus port, 0 = off (default RANKER_METRICS_PORT or 0)"),  # noqa: B008
         address: str = typer.Option("", hidden=True, help="old form of --host/--port: host:port"),  # noqa: B008
         device: str = typer.Option("cpu", help="cpu or cuda[:N]"),  # noqa: B008
-        chunk_size: int = typer.Option(512, help="candidates per KV-cached chunk"),  # noqa: B008
+        chunk_size: int = typer.Option(1024, help="candidates per KV-cached chunk (engine.DEFAULT_CHUNK_SIZE)"),  # noqa: B008
         threads: int = typer.Option(0, help="torch intra-op threads (0 = half the cores)"),  # noqa: B008
         max_concurrent_rpcs: int = typer.Option(
             64, help="gRPC refuses calls beyond this with RESOURCE_EXHAUSTED"
