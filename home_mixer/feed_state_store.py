@@ -120,6 +120,12 @@ class RedisFeedStateStore:
     async def cache_posts(
         self, viewer_id: int, variant: str, posts: Sequence[PostCandidate], ttl_s: int
     ) -> None:
-        payload = scored_posts_codec.encode(posts)
-        blob = await asyncio.to_thread(zstandard.ZstdCompressor(level=ZSTD_LEVEL).compress, payload)
+        # Encoding 750 posts is ~4 ms of pure Python: in a worker thread it mostly runs while the
+        # event loop waits on I/O instead of holding up the next request's stages.
+        blob = await asyncio.to_thread(_compressed_payload, posts)
         await self._r.set(self._cache_key(viewer_id, variant), blob, ex=ttl_s)
+
+
+def _compressed_payload(posts: Sequence[PostCandidate]) -> bytes:
+    """The zstd-compressed cache payload of ``posts`` (reads the posts only; thread-safe)."""
+    return zstandard.ZstdCompressor(level=ZSTD_LEVEL).compress(scored_posts_codec.encode(posts))
