@@ -58,23 +58,36 @@ _HGETALL_LUA = "local out = {}" + _EACH_KEY + """
 end
 return out
 """
-# ARGV[4]: count names (comma-separated), ARGV[5]: how many of them form each output column.
-# Per post, every column's value: the first of its names the counts hash has, else 0 (an absent
-# hash is all zeros), as integers: no field names cross the wire and nothing is decoded.
+# ARGV[4]: the output columns, ';'-separated, each a ','-separated list of count names (first
+# present wins). Per post, every column's value: that count, else 0 (an absent hash is all
+# zeros), as integers: no field names cross the wire and nothing is decoded in Python. One
+# HGETALL walked against a name -> column table costs Redis less than an HMGET of every name.
 _COUNT_COLUMNS_LUA = """
-local names, sizes, out = {}, {}, {}
-for n in string.gmatch(ARGV[4], '[^,]+') do names[#names + 1] = n end
-for n in string.gmatch(ARGV[5], '[^,]+') do sizes[#sizes + 1] = tonumber(n) end
+local uses, width = {}, 0  -- name -> {column, rank within the column, column, rank, ...}
+for group in string.gmatch(ARGV[4], '[^;]+') do
+  width = width + 1
+  local r = 0
+  for name in string.gmatch(group, '[^,]+') do
+    r = r + 1
+    local u = uses[name] or {}
+    u[#u + 1] = width; u[#u + 1] = r
+    uses[name] = u
+  end
+end
+local out = {}
 """ + _EACH_KEY + """
-  local v = redis.call('HMGET', k, unpack(names))
-  local at = 0
-  for _, size in ipairs(sizes) do
-    local value = 0
-    for j = at + 1, at + size do
-      if v[j] then value = tonumber(v[j]); break end
+  local base = #out
+  for j = 1, width do out[base + j] = 0 end
+  local row = redis.call('HGETALL', k)
+  local best = {}
+  for j = 1, #row, 2 do
+    local u = uses[row[j]]
+    if u then
+      for m = 1, #u, 2 do
+        local c, r = u[m], u[m + 1]
+        if best[c] == nil or r < best[c] then best[c] = r; out[base + c] = tonumber(row[j + 1]) end
+      end
     end
-    out[#out + 1] = value
-    at = at + size
   end
 end
 return out
@@ -243,12 +256,12 @@ class FeedUserStateReader(RedisUserState):
         names ``columns[k]`` its counts have, else 0 (the values ``engagement_counts`` holds,
         read without a dict per post)."""
         names = [n for group in columns for n in group]
-        if any(not n or "," in n for n in names) or any(not group for group in columns):
-            raise ValueError(f"count columns need non-empty names without commas, got {columns!r}")
+        if any(not n or "," in n or ";" in n for n in names) or any(not group for group in columns):
+            raise ValueError(f"count columns need non-empty names without commas or semicolons, got {columns!r}")
         if not post_ids or not columns:
             return np.zeros((len(post_ids), len(columns)), np.int64)
         flat = await self._count_columns(
-            args=[*_POST_COUNTS, _joined(post_ids), ",".join(names), ",".join(str(len(g)) for g in columns)]
+            args=[*_POST_COUNTS, _joined(post_ids), ";".join(",".join(group) for group in columns)]
         )
         return np.array(flat, dtype=np.int64).reshape(len(post_ids), len(columns))
 
