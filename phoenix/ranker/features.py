@@ -68,9 +68,6 @@ class CandidateItem:
     semantic_ids: tuple[int, ...] = ()  # level 0 (topic) first; 0 = unknown
 
 
-_INT64 = np.dtype(np.int64)
-
-
 @dataclass(frozen=True, eq=False)
 class CandidateColumns(Sequence[CandidateItem]):
     """One user's candidates as arrays, row i = candidate i: the serving form of ``CandidateItem``s.
@@ -113,9 +110,7 @@ class CandidateColumns(Sequence[CandidateItem]):
             ],
             dtype=np.int64,
         ).reshape(len(items), 5 + NUM_COUNTS + NUM_KIND_FLAGS)  # fmt: skip
-        sids = np.zeros((len(items), SID_LEVELS), np.int64)
-        if any(x.semantic_ids for x in items):
-            sids[:] = [_sid_tuple(x.semantic_ids) for x in items]
+        sids = _sid_matrix([x.semantic_ids for x in items])
         return cls(
             post_id=table[:, 0], author_id=table[:, 1], created_at_ms=table[:, 2], in_network=table[:, 4] != 0,
             surface=table[:, 3], counts=table[:, 5 : 5 + NUM_COUNTS], kind=table[:, 5 + NUM_COUNTS :] != 0,
@@ -234,6 +229,20 @@ def _sid_tuple(ids: Sequence[int]) -> tuple[int, ...]:
     return tuple(ids[:SID_LEVELS]) + (0,) * (SID_LEVELS - min(len(ids), SID_LEVELS))
 
 
+def _sid_matrix(ids: Sequence[Sequence[int]]) -> np.ndarray:
+    """``[len(ids), SID_LEVELS]``: each id list cut or zero-padded to the ranker's levels (one
+    array conversion when every list has the same length, the usual case)."""
+    out = np.zeros((len(ids), SID_LEVELS), np.int64)
+    widths = set(map(len, ids))
+    if len(widths) == 1:
+        width = min(widths.pop(), SID_LEVELS)
+        if width:
+            out[:, :width] = np.array(ids, np.int64)[:, :width]
+    elif ids:
+        out[:] = [_sid_tuple(x) for x in ids]
+    return out
+
+
 def build_batch(
     users: Sequence[UserContext],
     candidates: Sequence[Sequence[CandidateItem]],
@@ -350,8 +359,7 @@ def _fill_history(
     if hot:
         slots, names = zip(*hot, strict=True)
         actions[i, list(slots), list(names)] = 1.0
-    if any(x.semantic_ids for x in hist):
-        sid[i, start:] = [_sid_tuple(x.semantic_ids) for x in hist]
+    sid[i, start:] = _sid_matrix([x.semantic_ids for x in hist])
 
 
 def _fill_candidates(

@@ -13,6 +13,7 @@ from phoenix.ranker.features import (
     CandidateItem,
     HistoryItem,
     UserContext,
+    _sid_matrix,
     age_bucket,
     age_buckets,
     build_batch,
@@ -104,3 +105,11 @@ def test_history_slots_follow_the_per_item_rule() -> None:
     assert torch.equal(batch.hist_surface, torch.from_numpy(surface))
     assert torch.equal(batch.hist_dwell, torch.from_numpy(dwell))
     assert torch.equal(batch.hist_sid, torch.from_numpy(sid_rows(sid, cfg.sid_vocab)))
+
+
+def test_semantic_id_lists_are_cut_and_padded_to_the_ranker_levels() -> None:
+    uniform_short, uniform_long = [(3,), (4,), (5,)], [tuple(range(1, 10)), tuple(range(11, 20))]
+    mixed, empty = [(), (3,), tuple(range(1, 10))], [(), ()]
+    for lists in (uniform_short, uniform_long, mixed, empty, []):
+        expected = [list(x[:SID_LEVELS]) + [0] * (SID_LEVELS - len(x[:SID_LEVELS])) for x in lists]
+        assert _sid_matrix(lists).tolist() == expected and _sid_matrix(lists).shape == (len(lists), SID_LEVELS)
