@@ -12,8 +12,9 @@ pipeline. One request in flight. The ranker serves from its own process (``--sin
 keeps it in this one); Thunder, retrieval, the ingest consumers and home-mixer share this Python
 process (and its GIL), so latencies are an upper bound of a deployment on the same cores.
 Reports p50/p99/qps of non-debug requests with their per-stage p50 (``timed_stage_p50_ms``) and
-pipeline p50 (``timed_pipeline_p50_ms``: the rest of ``p50_ms`` is gRPC, the client and the side
-effects that run before the response goes out), per-stage p50 of debug requests
+pipeline p50 (``timed_pipeline_p50_ms``: the rest of ``p50_ms`` is gRPC, the client, which shares
+this event loop, and the previous request's side effects, which start once its response is out
+and overlap the next request), per-stage p50 of debug requests
 (``stage_p50_ms``: those also build every explanation) and the 1-minute load average before and
 after the timed requests: the box is shared, and its load moves these numbers by tens of percent.
 ``process_cpu_ms_per_request`` (all threads of the one process: every service plus the side
