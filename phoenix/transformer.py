@@ -278,8 +278,9 @@ class Attention(nn.Module):
         A candidate's final query is ``unit(q) · diag(w_q) · R · s`` (qk-norm weight ``w_q``,
         rotation ``R`` of the shared candidate position, scale ``s = 1/sqrt(d)``), so its score
         against a cached, already rotated key ``k_j`` is ``unit(q) · (k_j Rᵀ ⊙ w_q · s)``: folding
-        ``Rᵀ``, ``w_q`` and ``s`` into the P cached keys once per call leaves the C candidate
-        queries nothing to do but their RMS normalisation. Against its OWN key, rotated by the same
+        ``Rᵀ``, ``w_q`` and ``s`` into the P cached keys once per request (``Transformer`` keeps
+        the views on the ``KVCache``) leaves the C candidate queries nothing to do but their RMS
+        normalisation. Against its OWN key, rotated by the same
         ``R``, the rotation cancels (``R Rᵀ = I``): ``own = Σ unit(q) · unit(k) · w_q · w_k · s``.
         Keys and values are repeated to one per query head (a copy of P rows, not C) so the
         queries enter the fused kernel as a strided view, with no copy either way.
