@@ -231,20 +231,21 @@ class FeedUserStateReader(RedisUserState):
         found = self.post_cache.get_many(ids)
         cached = [(p, post) for p, post in zip(ids, found, strict=True) if post is not None]
         misses = [p for p, post in zip(ids, found, strict=True) if post is None]
-        pipe = self.client.pipeline(transaction=False)
+        # Two plain commands, not a pipeline: a pipeline with a script first asks Redis whether
+        # the script is loaded (one more round trip, which queued this read behind the other
+        # hydrators' scripts); a plain script call sends EVALSHA at once and loads on NOSCRIPT.
+        reads = []
         if cached:
-            await self._missing(args=[*_POST_CORE, _joined(p for p, _ in cached)], client=pipe)
+            reads.append(self._missing(args=[*_POST_CORE, _joined(p for p, _ in cached)]))
         if misses:
-            pipe.mget([keys.post_core(p) for p in misses])
-        replies = await pipe.execute()
-        out: dict[int, events_pb2.PostCreated] = {}
+            reads.append(self.client.mget([keys.post_core(p) for p in misses]))
+        replies = await asyncio.gather(*reads) if len(reads) > 1 else [await reads[0]]
+        out: dict[int, events_pb2.PostCreated] = dict(cached)
         if cached:
-            gone = {int(i) - 1 for i in replies[0]}
-            for i, (p, post) in enumerate(cached):
-                if i in gone:
-                    self.post_cache.discard(p)
-                else:
-                    out[p] = post
+            for i in replies[0]:
+                p = cached[int(i) - 1][0]
+                self.post_cache.discard(p)
+                del out[p]
         if misses:
             for p, raw in zip(misses, replies[-1], strict=True):
                 if raw is not None:
