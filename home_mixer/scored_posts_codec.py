@@ -39,6 +39,7 @@ FORMAT_VERSION = 3
 READABLE_VERSIONS = (2, 3)
 _PLAIN_FIELDS = tuple(f for f in _CANDIDATE_FIELDS if f not in ("phoenix_scores", "explanation"))
 _EXPLANATION_COLUMNS = tuple(f for f in _EXPLANATION_FIELDS if f != "terms")
+_PLAIN_GETTER = attrgetter(*_PLAIN_FIELDS)
 
 
 class CacheFormatError(ValueError):
@@ -48,10 +49,13 @@ class CacheFormatError(ValueError):
 def encode(posts: Sequence[PostCandidate]) -> bytes:
     """The JSON bytes of ``posts`` (terms of the explanations left out)."""
     explanations = [p.explanation for p in posts]
+    # Every field of a post in one pass, then transposed (C loops): a pass per field walked all
+    # the posts, scattered over the heap, ~48 times.
+    columns = zip(*map(_PLAIN_GETTER, posts), strict=True) if posts else ([] for _ in _PLAIN_FIELDS)
     doc = {
         "v": FORMAT_VERSION,
         "n": len(posts),
-        "fields": {f: _encode_column(map(attrgetter(f), posts), f in _LIST_FIELDS) for f in _PLAIN_FIELDS},
+        "fields": {f: _encode_column(column, f in _LIST_FIELDS) for f, column in zip(_PLAIN_FIELDS, columns, strict=True)},
         "explanation": {} if explanations.count(BLANK_EXPLANATION) == len(explanations) else {
             f: _encode_column(map(attrgetter(f), explanations), f == "other_multipliers") for f in _EXPLANATION_COLUMNS
         },  # {}: none explained (not a debug request), every post gets the blank explanation back
