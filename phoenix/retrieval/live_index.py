@@ -93,7 +93,8 @@ class LiveIndex:
     def retrieve(self, histories: HistoryBatch, top_k: int, exclude: Iterable[int] = ()) -> tuple[SearchResult, str]:
         """Top-k posts per user of ``histories`` and the model version that produced them."""
         serving = self._serving  # one consistent snapshot
-        users = serving.model.user_vectors(histories).float().cpu().numpy()
+        with torch.inference_mode():  # no autograd bookkeeping for a serving forward pass
+            users = serving.model.user_vectors(histories).float().cpu().numpy()
         return serving.index.search(users, top_k, exclude=exclude), serving.version
 
     # -- ingest ----------------------------------------------------------------------------------
