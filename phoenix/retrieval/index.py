@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field, replace
+from itertools import repeat
 from typing import Literal
 
 import faiss
@@ -298,10 +299,9 @@ class PostIndex:
                 ids = np.full((q.shape[0], k), -1, dtype=np.int64)
             else:
                 scores, ids = self._faiss_search(q, k, excluded)
-            authors = np.array(
-                [[self._authors.get(int(i), 0) if i >= 0 else 0 for i in row] for row in ids.tolist()],
-                dtype=np.int64,
-            ).reshape(ids.shape)
+            get = self._authors.get  # -1 (no hit) is never a post id: it maps to author 0 as well
+            authors = np.array([list(map(get, row, repeat(0))) for row in ids.tolist()],
+                               dtype=np.int64).reshape(ids.shape)
         return SearchResult(ids, authors, scores)
 
     def _faiss_search(self, q: np.ndarray, k: int, excluded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
