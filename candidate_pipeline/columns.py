@@ -9,22 +9,15 @@ computed by the stage without touching the candidates and applied by the executo
 (so a stage that raises leaves every candidate untouched), ``size`` must equal the number of
 candidates (the length rule), ``rows`` picks the candidates the values belong to (the others
 are "nothing to set", like a ``None`` row entry) and ``errors`` are per-candidate failures.
-
-The executor applies the fields candidate by candidate (all of a candidate's fields, then the
-next candidate) with a setter compiled once per field set: ``t.a = va; t.b = vb; ...`` in one
-loop, whose attribute stores the interpreter specialises for slotted classes. Field by field
-(one ``map(setattr, ...)`` pass per field) walked all ~2,200 candidates once per field, and
-those candidates lie scattered over the heap: 18 core-data fields took ~4.4 ms in the feed
-benchmark, mostly cache misses.
 """
 
 from __future__ import annotations
 
-import keyword
 import operator
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections import deque
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from itertools import repeat
 from typing import Any
 
 
@@ -113,34 +106,6 @@ class Columns:
         return {name: column[j] for name, column in self.values.items()}
 
 
-MAX_COMPILED_FIELDS = 200
-"""Field sets up to this size get a compiled setter (a Python call takes at most 255 arguments)."""
-
-
-@lru_cache(maxsize=256)
-def row_setter(names: tuple[str, ...]) -> Callable[..., None]:
-    """``set(targets, column_0, column_1, ...)``: for each target, set ``names[k]`` to its value
-    of ``column_k``. Generated source (as ``dataclasses`` and ``namedtuple`` do) so each store is
-    a plain attribute store; names that are not identifiers get a ``setattr`` loop instead."""
-    if len(names) > MAX_COMPILED_FIELDS or not all(n.isidentifier() and not keyword.iskeyword(n) for n in names):
-        def set_each(targets: Sequence[object], *columns: Sequence[Any]) -> None:
-            for target, *values in zip(targets, *columns, strict=True):
-                for name, value in zip(names, values, strict=True):
-                    setattr(target, name, value)
-
-        return set_each
-    values = [f"v{k}" for k in range(len(names))]
-    columns = [f"c{k}" for k in range(len(names))]
-    body = "".join(f"        t.{name} = {v}\n" for name, v in zip(names, values, strict=True))
-    source = (
-        f"def set_rows(targets, {', '.join(columns)}):\n"
-        f"    for t, {', '.join(values)} in zip(targets, {', '.join(columns)}):\n{body}"
-    )
-    namespace: dict[str, Any] = {}
-    exec(compile(source, f"<row setter {', '.join(names)}>", "exec"), namespace)  # noqa: S102 - names checked above
-    return namespace["set_rows"]
-
-
 def apply_columns(candidates: Sequence[object], columns: Columns) -> tuple[int, list[BaseException]]:
     """Set every column on its candidates; return (candidates updated, per-candidate errors).
 
@@ -152,8 +117,8 @@ def apply_columns(candidates: Sequence[object], columns: Columns) -> tuple[int, 
     targets = candidates if columns.rows is None else [candidates[i] for i in rows]
     errors: list[BaseException] = list(columns.errors.values())
     try:
-        if columns.values:
-            row_setter(tuple(columns.values))(targets, *columns.values.values())
+        for name, column in columns.values.items():
+            deque(map(setattr, targets, repeat(name), column), maxlen=0)
     except Exception:
         updated = 0
         for j, target in enumerate(targets):
