@@ -1,28 +1,36 @@
 """For You feed benchmark: GetForYouFeed latency over gRPC with every service on this machine.
 
-``python -m bench feed [--quick] [--record]``
+``python -m bench feed [--quick] [--record] [--in-process NAMES | --single-process]``
 
 Load: viewers that each follow the same 200 authors with 8 posts each over the last 40 h
 (1,600 in-network posts: Thunder returns its 1,200 cap) and 4,000 out-of-network posts by
 1,000 other authors (retrieval returns its 1,000 cap), so every request scores ~2,200
 candidates. Events go through the real broker into Thunder, the user-state ingest (Redis) and
-the retrieval index; retrieval and the ranker are freshly initialised small models.
-Every request is for a NEW viewer, so the scored-candidate cache never short-cuts the
-pipeline. One request in flight. The ranker serves from its own process (``--single-process``
-keeps it in this one); Thunder, retrieval, the ingest consumers and home-mixer share this Python
-process (and its GIL), so latencies are an upper bound of a deployment on the same cores.
+the retrieval index; retrieval and the ranker are freshly initialised small models (seeded: the
+same wherever they run). Every request is for a NEW viewer, so the scored-candidate cache never
+short-cuts the pipeline. One request in flight.
+
+Deployed as in production: Thunder, retrieval and the ranker each serve from their own process
+(``home_mixer.local_stack(own_processes=...)``: each consumes its own topics), so they do not
+share home-mixer's GIL; home-mixer, the user-state ingest and the bench client share this
+process (and its event loop). ``--in-process thunder,retrieval`` serves the named services in
+this process instead, ``--single-process`` all three (one interpreter: what ``--profile``
+sees); the output says where each ran (``thunder_process`` etc.).
+
 Reports p50/p99/qps of non-debug requests with their per-stage p50 (``timed_stage_p50_ms``) and
 pipeline p50 (``timed_pipeline_p50_ms``: the rest of ``p50_ms`` is gRPC, the client, which shares
 this event loop, and the previous request's side effects, which start once its response is out
 and overlap the next request), per-stage p50 of debug requests
 (``stage_p50_ms``: those also build every explanation) and the 1-minute load average before and
 after the timed requests: the box is shared, and its load moves these numbers by tens of percent.
-``process_cpu_ms_per_request`` (all threads of the one process: every service plus the side
-effects, the client, Kafka and the ingest consumers) moves much less with the load;
-``event_loop_cpu_ms_per_request`` is the part spent on the event-loop thread (every asyncio
-service: the pipeline, Thunder, retrieval), the rest is gRPC core, Kafka and worker threads.
-``--profile FILE`` runs cProfile over the timed requests (the event loop thread, i.e. every
-asyncio service; the ranker's model thread and the Kafka threads are not in it).
+``process_cpu_ms_per_request`` (all threads of this process: home-mixer with its side effects,
+the client, Kafka, the ingest consumers, and every service served in process) moves much less
+with the load; ``child_cpu_ms_per_request`` is each child process's CPU (all its threads) and
+``total_cpu_ms_per_request`` the sum; ``event_loop_cpu_ms_per_request`` is the part spent on
+this process's event-loop thread (home-mixer's pipeline and every in-process asyncio service),
+the rest is gRPC core, Kafka and worker threads.
+``--profile FILE`` runs cProfile over the timed requests (this process's event loop thread; the
+ranker's model thread, the Kafka threads and the child processes are not in it).
 """
 
 from __future__ import annotations
@@ -44,7 +52,8 @@ from google.protobuf.message import Message
 from bench.record import emit
 from bench.synthetic_feed import HOUR_MS, FeedWorld
 from candidate_pipeline.stats import PipelineStats
-from home_mixer.local_stack import local_stack
+from home_mixer.child_process import ChildService
+from home_mixer.local_stack import CHILD_SERVICES, local_stack
 from home_mixer.settings import HomeMixerSettings
 from infra.embedded import EmbeddedServices
 
@@ -83,13 +92,25 @@ def stage_p50s(stats: list[PipelineStats]) -> dict[str, float]:
     return {name: round(statistics.median(ms), 2) for name, ms in per_stage.items()}
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of every thread of process ``pid`` so far (Linux ``/proc``)."""
+    with open(f"/proc/{pid}/stat") as f:
+        stat = f.read()
+    fields = stat[stat.rindex(")") + 2:].split()  # after the command name, which may hold spaces
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def children_cpu_seconds(children: dict[str, ChildService]) -> dict[str, float]:
+    return {name: cpu_seconds(child.pid) for name, child in children.items()}
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 async def run(n_requests: int, n_debug: int, warmup: int, profile: str | None = None,
-              single_process: bool = False) -> dict:
+              own_processes: tuple[str, ...] = CHILD_SERVICES) -> dict:
     n_viewers = warmup + n_requests + n_debug
     now_ms = int(time.time() * 1000)
     with EmbeddedServices.start() as svc:
@@ -98,7 +119,7 @@ async def run(n_requests: int, n_debug: int, warmup: int, profile: str | None = 
         started = time.perf_counter()
         async with local_stack(load_events(n_viewers, now_ms), bootstrap=svc.kafka_bootstrap, redis_url=svc.redis_url,
                                topic_prefix=f"bench{uuid.uuid4().hex[:6]}-", settings=settings,
-                               ranker_in_process=single_process) as stack:
+                               own_processes=own_processes) as stack:
             setup_s = time.perf_counter() - started
             viewers = iter(range(FIRST_VIEWER, FIRST_VIEWER + n_viewers))
             timed_stats = record_pipeline_stats(stack.home_mixer.pipeline)
@@ -108,6 +129,7 @@ async def run(n_requests: int, n_debug: int, warmup: int, profile: str | None = 
             profiler = cProfile.Profile() if profile else None
             load_before = os.getloadavg()
             cpu_before = time.process_time()
+            children_before = children_cpu_seconds(stack.children)
             loop_cpu_before = time.thread_time()
             if profiler is not None:
                 profiler.enable()
@@ -122,6 +144,8 @@ async def run(n_requests: int, n_debug: int, warmup: int, profile: str | None = 
                 degraded += bool(feed.degraded)
             wall = time.perf_counter() - t0
             cpu_s = time.process_time() - cpu_before
+            children_s = {name: secs - children_before[name]
+                          for name, secs in children_cpu_seconds(stack.children).items()}
             loop_cpu_s = time.thread_time() - loop_cpu_before
             load_after = os.getloadavg()
             timed = list(timed_stats)
@@ -142,6 +166,8 @@ async def run(n_requests: int, n_debug: int, warmup: int, profile: str | None = 
         "mean_ms": round(statistics.fmean(latencies), 2),
         "qps": round(n_requests / wall, 2),
         "process_cpu_ms_per_request": round(cpu_s * 1000 / n_requests, 1),
+        "child_cpu_ms_per_request": {name: round(secs * 1000 / n_requests, 1) for name, secs in children_s.items()},
+        "total_cpu_ms_per_request": round((cpu_s + sum(children_s.values())) * 1000 / n_requests, 1),
         "event_loop_cpu_ms_per_request": round(loop_cpu_s * 1000 / n_requests, 1),
         "requests": n_requests,
         "in_flight": 1,
@@ -157,19 +183,35 @@ async def run(n_requests: int, n_debug: int, warmup: int, profile: str | None = 
     }
 
 
+def parse_in_process(text: str) -> tuple[str, ...]:
+    """``--in-process``: comma-separated names among ``CHILD_SERVICES``."""
+    names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    unknown = [n for n in names if n not in CHILD_SERVICES]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown service(s) {', '.join(unknown)}; choose from {', '.join(CHILD_SERVICES)}")
+    return names
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench feed", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer requests (within 60 s)")
     parser.add_argument("--record", action="store_true", help="write bench/results/feed.json")
-    parser.add_argument("--single-process", action="store_true",
-                        help="serve the ranker in the bench process too (default: its own process, as deployed)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--in-process", metavar="NAMES", type=parse_in_process, default=(),
+                       help=f"serve these of {','.join(CHILD_SERVICES)} in the bench process "
+                            "(default: each in its own process, as deployed)")
+    where.add_argument("--single-process", action="store_true",
+                       help="serve Thunder, retrieval and the ranker in the bench process too (for --profile)")
     parser.add_argument("--profile", metavar="FILE",
-                        help="cProfile the timed requests (main thread: every asyncio service) into FILE")
+                        help="cProfile the timed requests (main thread: every in-process asyncio service) into FILE")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     n_requests, n_debug, warmup = (30, 5, 3) if args.quick else (200, 20, 5)
-    result = asyncio.run(run(n_requests, n_debug, warmup, args.profile, args.single_process))
+    in_process = CHILD_SERVICES if args.single_process else args.in_process
+    own = tuple(name for name in CHILD_SERVICES if name not in in_process)
+    result = asyncio.run(run(n_requests, n_debug, warmup, args.profile, own))
     result["quick"] = args.quick
-    result["ranker_process"] = "bench process" if args.single_process else "own process"
+    for name in CHILD_SERVICES:
+        result[f"{name}_process"] = "own process" if name in own else "bench process"
     emit("feed", result, record=args.record)
     return 0

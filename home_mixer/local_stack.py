@@ -6,6 +6,11 @@ consumer, the user-state ingest into Redis, the retrieval index consumer. Thunde
 the ranker and home-mixer then serve over real gRPC. The models are freshly initialised (or
 passed in): the stack proves the plumbing and measures speed; model quality is measured by the
 Phoenix benchmarks.
+
+By default every service shares this process (one interpreter, one event loop: easy to profile
+and to reach into). ``own_processes`` names services (``CHILD_SERVICES``) to serve from their
+own spawned processes instead, as X and docker-compose deploy them, so they no longer share
+home-mixer's GIL: each child builds the same seeded model and consumes its topics itself.
 """
 
 from __future__ import annotations
@@ -14,17 +19,20 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Collection, Iterable
+from dataclasses import dataclass, field
 
 import torch
 from google.protobuf.message import Message
 
 from events.producer import produce
+from home_mixer.child_process import ChildService
 from home_mixer.feed_client import FeedClient
-from home_mixer.ranker_process import ranker_process
+from home_mixer.ranker_process import start_ranker_process
+from home_mixer.retrieval_process import start_retrieval_process
 from home_mixer.server import HomeMixerServer, start_home_mixer
 from home_mixer.settings import HomeMixerSettings
+from home_mixer.thunder_process import start_thunder_process
 from infra.grpc_server import ServerHandle
 from infra.settings import ConnectionSettings
 from phoenix.hashing import HashConfig
@@ -45,6 +53,11 @@ from user_state.redis_state import RedisUserState
 
 log = logging.getLogger(__name__)
 
+CHILD_SERVICES = ("thunder", "retrieval", "ranker")
+"""The services ``local_stack(own_processes=...)`` can serve from their own processes."""
+CHILD_START_S = 120.0
+"""A child's time to import torch and build its model, on top of its catch-up time."""
+
 
 def fresh_retrieval_model(seed: int = 0, dim: int = 32) -> TwoTowerModel:
     torch.manual_seed(seed)
@@ -62,14 +75,17 @@ def fresh_ranker_engine(seed: int = 0) -> RankerEngine:
 
 @dataclass
 class LocalStack:
-    connection: ConnectionSettings
-    thunder: ThunderServer
+    """The running stack; a service served from its own process is None here and in ``children``."""
+
+    connection: ConnectionSettings  # with every service's address
+    thunder: ThunderServer | None
     user_state: UserStateIngest
-    live_index: LiveIndex
-    retrieval: ServerHandle
-    ranker: ServerHandle | None  # None when the ranker runs in its own process
+    live_index: LiveIndex | None
+    retrieval: ServerHandle | None
+    ranker: ServerHandle | None
     home_mixer: HomeMixerServer
     client: FeedClient
+    children: dict[str, ChildService] = field(default_factory=dict)
 
 
 async def _wait(what: str, ready, timeout_s: float) -> None:  # noqa: ANN001 - a blocking () -> bool
@@ -88,14 +104,20 @@ async def local_stack(
     retrieval_model: TwoTowerModel | None = None,
     settings: HomeMixerSettings | None = None,
     catch_up_timeout_s: float = 60.0,
-    ranker_in_process: bool = True,
+    own_processes: Collection[str] = (),
 ) -> AsyncIterator[LocalStack]:
     """Produce ``events`` to fresh topics, start every service, yield, and stop them all.
 
-    ``ranker_in_process=False`` serves a fresh ranker (``ranker`` must then be None) from a child
-    process (``ranker_process.py``), as deployed."""
-    if ranker is not None and not ranker_in_process:
+    ``own_processes`` (a subset of ``CHILD_SERVICES``) are served from child processes
+    (``home_mixer.child_process``) with fresh seeded models: a given ``ranker`` or
+    ``retrieval_model`` can only be served in this process."""
+    unknown = set(own_processes) - set(CHILD_SERVICES)
+    if unknown:
+        raise ValueError(f"own_processes: unknown services {sorted(unknown)} (known: {', '.join(CHILD_SERVICES)})")
+    if ranker is not None and "ranker" in own_processes:
         raise ValueError("a given ranker engine can only be served in process")
+    if retrieval_model is not None and "retrieval" in own_processes:
+        raise ValueError("a given retrieval model can only be served in process")
     connection = ConnectionSettings(
         kafka_bootstrap_servers=bootstrap, redis_url=redis_url,
         topic_posts=f"{topic_prefix}posts", topic_engagements=f"{topic_prefix}engagements",
@@ -103,9 +125,9 @@ async def local_stack(
         topic_dead_letter=f"{topic_prefix}dead_letter",
     )
     topics = connection.topics()
-    # Every service shares this process, as the ranker CLI does for its own: torch's default of
-    # all cores oversubscribes the box (2 OpenMP threads: ranker 180-1,800 ms per 2,200-candidate
-    # request on the loaded 2-core box, 1 thread: 16-26 ms).
+    # Every in-process service shares this process, as the ranker CLI does for its own: torch's
+    # default of all cores oversubscribes the box (2 OpenMP threads: ranker 180-1,800 ms per
+    # 2,200-candidate request on the loaded 2-core box, 1 thread: 16-26 ms).
     configure_torch_threads()
     started = time.perf_counter()
     stats = await asyncio.to_thread(produce, events, bootstrap=bootstrap, topics=topics)
@@ -113,44 +135,62 @@ async def local_stack(
 
     stack: list = []  # what to stop, in reverse
     try:
-        thunder = await start_thunder(ThunderSettings(host="127.0.0.1", port=0, metrics_port=0), bootstrap=bootstrap,
-                                      topic=topics.posts, connection=connection)
-        stack.append(thunder.stop)
+        children: dict[str, ChildService] = {}  # spawned first: they start up while this process does
+        if "thunder" in own_processes:
+            children["thunder"] = start_thunder_process(connection.model_dump(), catch_up_timeout_s)
+        if "retrieval" in own_processes:
+            children["retrieval"] = start_retrieval_process(0, redis_url, bootstrap, topics.posts, catch_up_timeout_s)
+        if "ranker" in own_processes:
+            children["ranker"] = start_ranker_process(0)
+        stack.extend(child.stop for child in children.values())
+        thunder: ThunderServer | None = None
+        if "thunder" not in own_processes:
+            thunder = await start_thunder(ThunderSettings(host="127.0.0.1", port=0, metrics_port=0),
+                                          bootstrap=bootstrap, topic=topics.posts, connection=connection)
+            stack.append(thunder.stop)
         ingest = UserStateIngest(redis_url, bootstrap=bootstrap, topics=topics, group_id=None).start()
         stack.append(lambda: asyncio.to_thread(ingest.stop))
-        model = retrieval_model or fresh_retrieval_model()
-        live = LiveIndex(model, "fresh-retrieval-0", IndexConfig(dim=model.cfg.dim))
-        index_consumer = live.consumer(topics.posts, bootstrap=bootstrap).start()
-        stack.append(lambda: asyncio.to_thread(index_consumer.stop))
+        live: LiveIndex | None = None
+        if "retrieval" not in own_processes:
+            model = retrieval_model or fresh_retrieval_model()
+            live = LiveIndex(model, "fresh-retrieval-0", IndexConfig(dim=model.cfg.dim))
+            index_consumer = live.consumer(topics.posts, bootstrap=bootstrap).start()
+            stack.append(lambda: asyncio.to_thread(index_consumer.stop))
+            await _wait("retrieval index", index_consumer.wait_caught_up, catch_up_timeout_s)
         await _wait("user-state ingest", ingest.wait_caught_up, catch_up_timeout_s)
-        await _wait("retrieval index", index_consumer.wait_caught_up, catch_up_timeout_s)
-        if not await thunder.wait_serving(catch_up_timeout_s):
+        if thunder is not None and not await thunder.wait_serving(catch_up_timeout_s):
             raise TimeoutError("thunder did not catch up")
-        retrieval_state = RedisUserState.from_url(redis_url)
-        stack.append(retrieval_state.close)
-        retrieval, _ = await serve_retrieval(live, retrieval_state)
-        stack.append(lambda: retrieval.stop(0.5))
+        try:
+            async with asyncio.TaskGroup() as ready:  # the first failure cancels the other waits
+                for child in children.values():
+                    ready.create_task(child.ready(CHILD_START_S + catch_up_timeout_s))
+        except ExceptionGroup as failed:
+            raise failed.exceptions[0] from None
+        addresses = {name: child.address for name, child in children.items()}
+        retrieval: ServerHandle | None = None
+        if live is not None:
+            retrieval_state = RedisUserState.from_url(redis_url)
+            stack.append(retrieval_state.close)
+            retrieval, _ = await serve_retrieval(live, retrieval_state)
+            stack.append(lambda: retrieval.stop(0.5))
+            addresses["retrieval"] = f"127.0.0.1:{retrieval.port}"
         ranker_handle: ServerHandle | None = None
-        if ranker_in_process:
+        if "ranker" not in own_processes:
             ranker_handle, ranker_service = await serve_ranker(ranker or fresh_ranker_engine())
             stack.append(ranker_service.batcher.stop)
             stack.append(lambda: ranker_handle.stop(0.5))
-            ranker_port = ranker_handle.port
-        else:
-            child = ranker_process()
-            ranker_port = await child.__aenter__()
-            stack.append(lambda: child.__aexit__(None, None, None))
-        connection = connection.model_copy(update={
-            "thunder_addr": thunder.address, "retrieval_addr": f"127.0.0.1:{retrieval.port}",
-            "ranker_addr": f"127.0.0.1:{ranker_port}",
-        })
+            addresses["ranker"] = f"127.0.0.1:{ranker_handle.port}"
+        if thunder is not None:
+            addresses["thunder"] = thunder.address
+        connection = connection.model_copy(update={f"{name}_addr": addr for name, addr in addresses.items()})
         home_mixer = await start_home_mixer(
             settings or HomeMixerSettings(host="127.0.0.1", port=0, metrics_port=0), connection)
         stack.append(home_mixer.stop)
         client = FeedClient(home_mixer.address)
         stack.append(client.close)
-        log.info("local stack up in %.1f s", time.perf_counter() - started)
-        yield LocalStack(connection, thunder, ingest, live, retrieval, ranker_handle, home_mixer, client)
+        log.info("local stack up in %.1f s (own processes: %s)", time.perf_counter() - started,
+                 ", ".join(children) or "none")
+        yield LocalStack(connection, thunder, ingest, live, retrieval, ranker_handle, home_mixer, client, children)
     finally:
         for stop in reversed(stack):
             try:

@@ -1,61 +1,44 @@
 """A freshly initialised ranker served from its own process, as deployed.
 
 In the single-process local stack the ranker's request decoding, response encoding and model
-thread share one interpreter (and its GIL and garbage collector) with home-mixer. The feed
-benchmark starts it here instead, in a spawned child (a clean interpreter: no inherited event
-loop or gRPC state), so home-mixer's latency includes a real cross-process call.
+thread share one interpreter (and its GIL and garbage collector) with home-mixer. The local
+stack can start it here instead (``home_mixer.child_process``), so home-mixer's latency
+includes a real cross-process call. The child builds the same seeded engine as the in-process
+stack (``fresh_ranker_engine(seed)``), so scores do not depend on where the ranker runs.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import multiprocessing as mp
 from collections.abc import AsyncIterator
-from multiprocessing.connection import Connection
 
-STOP = "stop"
+from home_mixer.child_process import ChildService, Stopper, child_service
 
 
-def _serve(seed: int, conn: Connection) -> None:
-    """Child: serve ``fresh_ranker_engine(seed)``, report the port, run until told to stop."""
+async def serve_fresh_ranker(seed: int) -> tuple[int, Stopper]:
+    """Child: serve ``fresh_ranker_engine(seed)`` on a free loopback port."""
     from home_mixer.local_stack import fresh_ranker_engine
     from phoenix.ranker.server import configure_torch_threads
     from phoenix.ranker.server import serve as serve_ranker
 
-    async def main() -> None:
-        configure_torch_threads()
-        handle, service = await serve_ranker(fresh_ranker_engine(seed))
-        conn.send(handle.port)
-        with contextlib.suppress(EOFError):  # the parent died: stop as well
-            await asyncio.to_thread(conn.recv)
+    configure_torch_threads()
+    handle, service = await serve_ranker(fresh_ranker_engine(seed))
+
+    async def stop() -> None:
         await handle.stop(0.5)
         await service.batcher.stop()
 
-    asyncio.run(main())
+    return handle.port, stop
+
+
+def start_ranker_process(seed: int = 0) -> ChildService:
+    """Spawn the ranker child; ``await child.ready(timeout)`` for its port."""
+    return ChildService.start("ranker", serve_fresh_ranker, seed)
 
 
 @contextlib.asynccontextmanager
 async def ranker_process(seed: int = 0, start_timeout_s: float = 120.0) -> AsyncIterator[int]:
     """Yield the port of a ranker serving in a child process; stop (then kill) it on exit."""
-    parent, child = mp.get_context("spawn").Pipe()
-    process = mp.get_context("spawn").Process(target=_serve, args=(seed, child), daemon=True,
-                                              name="local-stack-ranker")
-    process.start()
-    try:
-        if not await asyncio.to_thread(parent.poll, start_timeout_s):
-            raise TimeoutError(f"the ranker process did not start within {start_timeout_s:.0f} s")
-        try:
-            port = int(parent.recv())
-        except EOFError:
-            await asyncio.to_thread(process.join, 5)
-            raise RuntimeError(f"the ranker process exited (code {process.exitcode}) before serving") from None
-        yield port
-    finally:
-        with contextlib.suppress(OSError):
-            parent.send(STOP)
-        await asyncio.to_thread(process.join, 10)
-        if process.is_alive():
-            process.kill()
-            await asyncio.to_thread(process.join, 5)
-        parent.close()
+    async with child_service("ranker", serve_fresh_ranker, seed, start_timeout_s=start_timeout_s) as child:
+        assert child.port is not None  # ready() set it
+        yield child.port

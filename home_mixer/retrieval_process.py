@@ -1,0 +1,48 @@
+"""Phoenix retrieval served from its own process for the local stack, as deployed
+(``child_process``).
+
+The child builds the same seeded model as the in-process stack (``fresh_retrieval_model(seed)``),
+fills its live index from the posts topic itself, and reports its port once the index has
+caught up and the service answers, so retrieval results do not depend on where it runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from home_mixer.child_process import ChildService, Stopper
+
+
+async def serve_retrieval(seed: int, redis_url: str, bootstrap: str, posts_topic: str,
+                          catch_up_timeout_s: float) -> tuple[int, Stopper]:
+    """Child: retrieval over a live index of ``posts_topic``; returns once it serves."""
+    from home_mixer.local_stack import fresh_retrieval_model
+    from phoenix.ranker.server import configure_torch_threads
+    from phoenix.retrieval.index import IndexConfig
+    from phoenix.retrieval.live_index import LiveIndex
+    from phoenix.retrieval.server import serve
+    from user_state.redis_state import RedisUserState
+
+    configure_torch_threads()  # as in the local stack's process: 1 thread on the shared cores
+    model = fresh_retrieval_model(seed)
+    live = LiveIndex(model, f"fresh-retrieval-{seed}", IndexConfig(dim=model.cfg.dim))
+    consumer = live.consumer(posts_topic, bootstrap=bootstrap).start()
+    if not await asyncio.to_thread(consumer.wait_caught_up, catch_up_timeout_s):
+        await asyncio.to_thread(consumer.stop)
+        raise TimeoutError(f"the retrieval index did not catch up within {catch_up_timeout_s:.0f} s")
+    state = RedisUserState.from_url(redis_url)
+    handle, _ = await serve(live, state)
+
+    async def stop() -> None:
+        await handle.stop(0.5)
+        await state.close()
+        await asyncio.to_thread(consumer.stop)
+
+    return handle.port, stop
+
+
+def start_retrieval_process(seed: int, redis_url: str, bootstrap: str, posts_topic: str,
+                            catch_up_timeout_s: float) -> ChildService:
+    """Spawn the retrieval child; ``await child.ready(timeout)`` for its port."""
+    return ChildService.start("retrieval", serve_retrieval, seed, redis_url, bootstrap, posts_topic,
+                              catch_up_timeout_s)
