@@ -13,6 +13,10 @@
   the weights, and the weighted scorer recomputes them when the cache is replayed; with them
   each write was ~2.3 MB of JSON (750 posts x ~25 terms), ~100 ms of encoding per request.
   Compression runs in a worker thread (zstd releases the GIL).
+
+The three per-request reads (served history, impression filter, cached posts) go through a
+``ReadBatch`` (shared with the user-state reader when both live in one Redis), so they join the
+other query hydrators' reads in one round trip.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from home_mixer.bloom import BloomFilter
 from home_mixer.models import PostCandidate
 from home_mixer.params import MAX_POST_AGE_S
 from user_state import keys
+from user_state.batched_reads import ReadBatch
 
 SERVED_HISTORY_CAP = 50 * 35
 """X keeps the last 50 responses; at 35 posts each this bounds the list."""
@@ -48,8 +53,12 @@ class RedisFeedStateStore:
         client: aioredis.Redis,
         bloom_size_cap: int = 10_000,
         bloom_false_positive_rate: float = 0.001,
+        batch: ReadBatch | None = None,
     ) -> None:
+        if batch is not None and batch.client is not client:
+            raise ValueError("the read batch must send on this store's Redis client")
         self._r = client
+        self.batch = batch or ReadBatch(client)
         self._bloom_size_cap = bloom_size_cap
         self._bloom_fpr = bloom_false_positive_rate
         self._proto_bloom = BloomFilter(bloom_size_cap, bloom_false_positive_rate)
@@ -63,7 +72,7 @@ class RedisFeedStateStore:
 
     # served history ---------------------------------------------------------------------
     async def served_ids(self, viewer_id: int, now_ms: int, window_ms: int, max_ids: int) -> set[int]:
-        raw = await self._r.lrange(keys.served_history(viewer_id), 0, SERVED_HISTORY_CAP - 1)
+        raw = await self.batch.read("LRANGE", keys.served_history(viewer_id), 0, SERVED_HISTORY_CAP - 1)
         out: set[int] = set()
         for entry in raw:
             try:
@@ -90,7 +99,7 @@ class RedisFeedStateStore:
 
     # impression bloom filter ------------------------------------------------------------
     async def impression_bloom(self, viewer_id: int) -> BloomFilter | None:
-        raw = await self._r.get(keys.impression_bloom(viewer_id))
+        raw = await self.batch.read("GET", keys.impression_bloom(viewer_id))
         if raw is None:
             return None
         return BloomFilter(self._bloom_size_cap, self._bloom_fpr, bits=raw)
@@ -112,7 +121,7 @@ class RedisFeedStateStore:
         return f"{keys.scored_posts_cache(viewer_id)}:{variant}"
 
     async def cached_posts(self, viewer_id: int, variant: str) -> list[PostCandidate]:
-        raw = await self._r.get(self._cache_key(viewer_id, variant))
+        raw = await self.batch.read("GET", self._cache_key(viewer_id, variant))
         if raw is None:
             return []
         return scored_posts_codec.decode(zstandard.ZstdDecompressor().decompress(raw))

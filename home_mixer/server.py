@@ -5,7 +5,9 @@ ranker over gRPC, user state and feed state in Redis, the ``served`` publisher o
 tests and benches start the real wiring by pointing ``ConnectionSettings`` at their servers.
 User state and feed state may live in different Redis instances (``HOME_MIXER_FEED_STATE_REDIS_URL``):
 losing the feed-state Redis only drops seen/served filtering (flagged ``redis``), while the
-user-state store holds the blocks and mutes that a feed must never be served without.
+user-state store holds the blocks and mutes that a feed must never be served without. In one
+Redis (the default) the two share one client and one ``ReadBatch``: the query hydrators' reads of
+the viewer's keys then go out as one round trip.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+
+import redis.asyncio as aioredis
 
 from home_mixer.deps import Deps
 from home_mixer.feed_state_store import RedisFeedStateStore
@@ -28,6 +32,7 @@ from infra.settings import ConnectionSettings, connection_settings
 from phoenix.ranker.client import RankerClient
 from phoenix.retrieval.client import RetrievalClient
 from thunder.client import ThunderClient
+from user_state.batched_reads import ReadBatch
 
 log = logging.getLogger(__name__)
 
@@ -63,12 +68,21 @@ def build_clients(settings: HomeMixerSettings, connection: ConnectionSettings) -
     if not connection.redis_url and not settings.feed_state_redis_url:
         raise ValueError("home-mixer needs REDIS_URL (user state) to be set")
     timeout = settings.client_timeout_s
+    user_state_url = connection.redis_url or settings.feed_state_redis_url or ""
+    feed_state_url = settings.feed_state_redis_url or connection.redis_url or ""
+    if user_state_url == feed_state_url:  # one Redis: one client, and the viewer's reads in one round trip
+        batch = ReadBatch(aioredis.Redis.from_url(user_state_url))
+        user_state = FeedUserStateReader(batch.client, batch=batch)
+        feed_state = RedisFeedStateStore(batch.client, batch=batch)
+    else:
+        user_state = FeedUserStateReader.from_url(user_state_url)
+        feed_state = RedisFeedStateStore.from_url(feed_state_url)
     return Clients(
         thunder=ThunderClient([a.strip() for a in connection.thunder_addr.split(",") if a.strip()], timeout),
         retrieval=RetrievalClient(connection.retrieval_addr, timeout),
         ranker=RankerClient(connection.ranker_addr, timeout),
-        user_state=FeedUserStateReader.from_url(connection.redis_url or settings.feed_state_redis_url or ""),
-        feed_state=RedisFeedStateStore.from_url(settings.feed_state_redis_url or connection.redis_url or ""),
+        user_state=user_state,
+        feed_state=feed_state,
         publisher=KafkaServedPublisher(
             _producer(connection), topic=connection.topic_served
         ),

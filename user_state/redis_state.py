@@ -10,6 +10,7 @@ go in one non-transactional pipeline (one round trip per batch).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import redis.asyncio as aioredis
 from google.protobuf.message import Message
@@ -143,15 +144,20 @@ class RedisUserState:
         return int(sum(int(r) for r in results))
 
     # -- reading -----------------------------------------------------------------------------
+    async def _read(self, *command: object) -> Any:
+        """One read command's parsed reply; the per-user reads go through here, so a subclass can
+        send them differently (home-mixer batches a request's viewer reads into one round trip)."""
+        return await self.client.execute_command(*command)
+
     async def action_sequence(self, user_id: int, max_len: int = 1024) -> recsys_pb2.UserActionSequence:
-        raw = await self.client.lrange(keys.user_events(user_id), 0, -1)
+        raw = await self._read("LRANGE", keys.user_events(user_id), 0, -1)
         events = [events_pb2.EngagementEvent.FromString(b) for b in raw]
         post_ids = list(dict.fromkeys(e.post_id for e in events))
         cores = await self.posts(post_ids) if post_ids else {}
         return aggregate_sequence(user_id, events, max_len, cores)
 
     async def _int_set(self, key: str) -> set[int]:
-        return {int(m) for m in await self.client.smembers(key)}
+        return {int(m) for m in await self._read("SMEMBERS", key)}
 
     async def following(self, user_id: int) -> set[int]:
         return await self._int_set(keys.following(user_id))
@@ -170,7 +176,7 @@ class RedisUserState:
         return await self._int_set(keys.muted(user_id))
 
     async def muted_keywords(self, user_id: int) -> set[str]:
-        return {m.decode() for m in await self.client.smembers(keys.muted_keywords(user_id))}
+        return {m.decode() for m in await self._read("SMEMBERS", keys.muted_keywords(user_id))}
 
     async def posts(self, post_ids: Iterable[int]) -> dict[int, events_pb2.PostCreated]:
         ids = list(dict.fromkeys(post_ids))

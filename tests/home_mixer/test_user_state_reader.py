@@ -1,18 +1,35 @@
 """FeedUserStateReader (one Lua script per lookup, cached posts) answers exactly as RedisUserState
-on a real redis-server, and sees a post's deletion on the very next read."""
+on a real redis-server, and sees a post's deletion on the very next read; with the feed-state
+store on one read batch, the query hydrators read the viewer in one round trip."""
 
 from __future__ import annotations
 
 import asyncio
 
 import pytest
+import redis.asyncio as aioredis
 
 from candidate_pipeline.updates import apply_candidate_results
 from events.world.actions import ACTION_NUMBERS
 from home_mixer.candidate_hydrators.engagement_counts import COUNT_FIELDS, EngagementCountsHydrator
+from home_mixer.feed_state_store import RedisFeedStateStore
 from home_mixer.models import FeedQuery, PostCandidate
+from home_mixer.query_hydrators.cached_posts import CachedPostsQueryHydrator
+from home_mixer.query_hydrators.impression_bloom import ImpressionBloomFilterQueryHydrator
+from home_mixer.query_hydrators.retrieval_sequence import RetrievalSequenceQueryHydrator
+from home_mixer.query_hydrators.scoring_sequence import ScoringSequenceQueryHydrator
+from home_mixer.query_hydrators.served_history import ServedHistoryQueryHydrator
+from home_mixer.query_hydrators.social_graph import (
+    BlockedUserIdsQueryHydrator,
+    FollowedUserIdsQueryHydrator,
+    MutedKeywordsQueryHydrator,
+    MutedUserIdsQueryHydrator,
+)
+from home_mixer.query_hydrators.viewer_stats import ViewerStatsQueryHydrator
 from home_mixer.user_state_reader import FeedUserStateReader, PostCache
 from protos import events_pb2, recsys_pb2
+from user_state import keys
+from user_state.batched_reads import ReadBatch
 from user_state.memory import InMemoryUserState
 from user_state.redis_state import RedisUserState
 
@@ -154,3 +171,94 @@ def test_in_memory_twin_answers_batched_block_checks_like_the_redis_reader() -> 
         assert await state.blockers_of_viewer_among(7, [50, 54]) == {54}
 
     asyncio.run(go())
+
+
+def _query_hydrators(reader: FeedUserStateReader, store: RedisFeedStateStore) -> list:
+    """The default config's ten query hydrators."""
+    on_reader = (ScoringSequenceQueryHydrator, RetrievalSequenceQueryHydrator, BlockedUserIdsQueryHydrator,
+                 MutedUserIdsQueryHydrator, FollowedUserIdsQueryHydrator, MutedKeywordsQueryHydrator,
+                 ViewerStatsQueryHydrator)
+    on_store = (CachedPostsQueryHydrator, ImpressionBloomFilterQueryHydrator, ServedHistoryQueryHydrator)
+    return [cls(reader) for cls in on_reader] + [cls(store) for cls in on_store]
+
+
+def _shared(redis_url: str) -> tuple[FeedUserStateReader, RedisFeedStateStore]:
+    """Reader and store on one client with one read batch, as ``build_clients`` wires one Redis."""
+    batch = ReadBatch(aioredis.Redis.from_url(redis_url))
+    return FeedUserStateReader(batch.client, batch=batch), RedisFeedStateStore(batch.client, batch=batch)
+
+
+VIEWER_WORLD = [
+    social("v1", 2, events_pb2.FOLLOW, 50), social("v2", 2, events_pb2.BLOCK, 53), social("v3", 2, events_pb2.MUTE, 51),
+    events_pb2.SocialGraphEvent(event_id="v4", user_id=2, action=events_pb2.MUTE_KEYWORD, keyword="Spoilers",
+                                timestamp_ms=1_800_000_000_000),
+    social("v5", 50, events_pb2.FOLLOW, 2),
+]
+
+
+@pytest.mark.integration
+def test_the_query_hydrators_read_the_viewer_in_one_round_trip(redis_url: str, redis_client) -> None:
+    """All ten together: one batched round trip for the viewer's keys (the sequences' post reads
+    follow), and each hydrator's fields equal those read one hydrator at a time."""
+    viewer, now_ms = 2, 1_800_000_000_000
+
+    async def go():
+        plain = RedisUserState.from_url(redis_url)
+        reader, store = _shared(redis_url)
+        try:
+            await plain.apply(WORLD + VIEWER_WORLD)
+            await store.record_served(viewer, [10, 12], now_ms - 1_000)
+            await store.add_impressions(viewer, [11])
+            query = FeedQuery(viewer, now_ms=now_ms)
+            together = await asyncio.gather(*(h.hydrate(query) for h in _query_hydrators(reader, store)))
+            assert reader.batch.round_trips == 1
+            one_by_one = _shared(redis_url)
+            alone = [await h.hydrate(query) for h in _query_hydrators(*one_by_one)]
+            assert one_by_one[0].batch.round_trips == 10  # awaited one by one: a round trip per hydrator
+            await one_by_one[0].close()
+            plain_fields = [await h.hydrate(query) for h in _query_hydrators(plain, store)[:7]]
+            return together, alone, plain_fields
+        finally:
+            await plain.close()
+            await reader.close()
+
+    together, alone, plain_fields = asyncio.run(go())
+    merged = {k: v for fields in together for k, v in fields.items()}
+    assert len(merged) == 11  # the cache hydrator sets two fields
+    assert merged["followed_user_ids"] == {50} and merged["blocked_user_ids"] == {53}
+    assert merged["muted_user_ids"] == {51} and merged["muted_keywords"] == ["spoilers"]
+    assert merged["viewer_followers_count"] == 1 and merged["served_history_ids"] == {10, 12}
+    assert 11 in merged["impression_bloom"] and merged["cached_posts"] == []
+    assert [a.tweet_info.tweet_id for a in merged["scoring_sequence"].user_actions] == [10]  # 11: an impression only
+    bloom = merged.pop("impression_bloom")
+    for fields in alone:
+        if "impression_bloom" in fields:
+            assert fields.pop("impression_bloom").to_bytes() == bloom.to_bytes()
+    assert together[:7] == plain_fields
+    assert {k: v for fields in alone for k, v in fields.items()} == merged
+
+
+@pytest.mark.integration
+def test_a_failed_viewer_read_fails_only_its_hydrator(redis_url: str, redis_client) -> None:
+    """A wrong-typed blocked set (a string) fails the blocked hydrator alone; the nine others of the
+    same round trip answer."""
+    viewer = 2
+
+    async def go():
+        reader, store = _shared(redis_url)
+        try:
+            await RedisUserState(reader.client).apply(WORLD + VIEWER_WORLD)
+            await reader.client.delete(keys.blocked(viewer))
+            await reader.client.set(keys.blocked(viewer), b"not a set")
+            hydrators = _query_hydrators(reader, store)
+            results = await asyncio.gather(*(h.hydrate(FeedQuery(viewer, now_ms=1)) for h in hydrators),
+                                           return_exceptions=True)
+            return hydrators, results, reader.batch.round_trips
+        finally:
+            await reader.close()
+
+    hydrators, results, round_trips = asyncio.run(go())
+    failed = [type(h).__name__ for h, r in zip(hydrators, results, strict=True) if isinstance(r, BaseException)]
+    assert failed == ["BlockedUserIdsQueryHydrator"] and round_trips == 1
+    assert "WRONGTYPE" in str(results[2])
+    assert results[4] == {"followed_user_ids": {50}} and results[3] == {"muted_user_ids": {51}}
