@@ -9,10 +9,7 @@ stack (``fresh_ranker_engine(seed)``), so scores do not depend on where the rank
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
-
-from home_mixer.child_process import ChildService, Stopper, child_service
+from home_mixer.child_process import ChildService, Stopper
 
 
 async def serve_fresh_ranker(seed: int) -> tuple[int, Stopper]:
@@ -35,10 +32,3 @@ def start_ranker_process(seed: int = 0) -> ChildService:
     """Spawn the ranker child; ``await child.ready(timeout)`` for its port."""
     return ChildService.start("ranker", serve_fresh_ranker, seed)
 
-
-@contextlib.asynccontextmanager
-async def ranker_process(seed: int = 0, start_timeout_s: float = 120.0) -> AsyncIterator[int]:
-    """Yield the port of a ranker serving in a child process; stop (then kill) it on exit."""
-    async with child_service("ranker", serve_fresh_ranker, seed, start_timeout_s=start_timeout_s) as child:
-        assert child.port is not None  # ready() set it
-        yield child.port
