@@ -29,10 +29,10 @@ from events.producer import produce
 from home_mixer.child_process import ChildService
 from home_mixer.feed_client import FeedClient
 from home_mixer.ranker_process import start_ranker_process
-from home_mixer.retrieval_process import start_retrieval_process
+from home_mixer.retrieval_process import LiveRetrieval, start_live_retrieval, start_retrieval_process
 from home_mixer.server import HomeMixerServer, start_home_mixer
 from home_mixer.settings import HomeMixerSettings
-from home_mixer.thunder_process import start_thunder_process
+from home_mixer.thunder_process import start_caught_up_thunder, start_thunder_process
 from infra.grpc_server import ServerHandle
 from infra.settings import ConnectionSettings
 from phoenix.hashing import HashConfig
@@ -41,15 +41,11 @@ from phoenix.ranker.engine import RankerEngine
 from phoenix.ranker.model import PhoenixRanker
 from phoenix.ranker.server import configure_torch_threads
 from phoenix.ranker.server import serve as serve_ranker
-from phoenix.retrieval.index import IndexConfig
 from phoenix.retrieval.live_index import LiveIndex
 from phoenix.retrieval.model import RetrievalConfig, TwoTowerModel
-from phoenix.retrieval.server import serve as serve_retrieval
 from phoenix.transformer import TransformerConfig
-from thunder.server import ThunderServer, start_thunder
-from thunder.settings import ThunderSettings
+from thunder.server import ThunderServer
 from user_state.ingest import UserStateIngest
-from user_state.redis_state import RedisUserState
 
 log = logging.getLogger(__name__)
 
@@ -143,23 +139,18 @@ async def local_stack(
         if "ranker" in own_processes:
             children["ranker"] = start_ranker_process(0)
         stack.extend(child.stop for child in children.values())
-        thunder: ThunderServer | None = None
-        if "thunder" not in own_processes:
-            thunder = await start_thunder(ThunderSettings(host="127.0.0.1", port=0, metrics_port=0),
-                                          bootstrap=bootstrap, topic=topics.posts, connection=connection)
-            stack.append(thunder.stop)
         ingest = UserStateIngest(redis_url, bootstrap=bootstrap, topics=topics, group_id=None).start()
         stack.append(lambda: asyncio.to_thread(ingest.stop))
-        live: LiveIndex | None = None
-        if "retrieval" not in own_processes:
-            model = retrieval_model or fresh_retrieval_model()
-            live = LiveIndex(model, "fresh-retrieval-0", IndexConfig(dim=model.cfg.dim))
-            index_consumer = live.consumer(topics.posts, bootstrap=bootstrap).start()
-            stack.append(lambda: asyncio.to_thread(index_consumer.stop))
-            await _wait("retrieval index", index_consumer.wait_caught_up, catch_up_timeout_s)
+        thunder: ThunderServer | None = None
+        if "thunder" not in own_processes:  # the same start as the child's (thunder_process)
+            thunder = await start_caught_up_thunder(connection, catch_up_timeout_s)
+            stack.append(thunder.stop)
+        retrieval: LiveRetrieval | None = None
+        if "retrieval" not in own_processes:  # the same start as the child's (retrieval_process)
+            retrieval = await start_live_retrieval(retrieval_model or fresh_retrieval_model(), "fresh-retrieval-0",
+                                                   redis_url, bootstrap, topics.posts, catch_up_timeout_s)
+            stack.append(retrieval.stop)
         await _wait("user-state ingest", ingest.wait_caught_up, catch_up_timeout_s)
-        if thunder is not None and not await thunder.wait_serving(catch_up_timeout_s):
-            raise TimeoutError("thunder did not catch up")
         try:
             async with asyncio.TaskGroup() as ready:  # the first failure cancels the other waits
                 for child in children.values():
@@ -167,13 +158,8 @@ async def local_stack(
         except ExceptionGroup as failed:
             raise failed.exceptions[0] from None
         addresses = {name: child.address for name, child in children.items()}
-        retrieval: ServerHandle | None = None
-        if live is not None:
-            retrieval_state = RedisUserState.from_url(redis_url)
-            stack.append(retrieval_state.close)
-            retrieval, _ = await serve_retrieval(live, retrieval_state)
-            stack.append(lambda: retrieval.stop(0.5))
-            addresses["retrieval"] = f"127.0.0.1:{retrieval.port}"
+        if retrieval is not None:
+            addresses["retrieval"] = f"127.0.0.1:{retrieval.handle.port}"
         ranker_handle: ServerHandle | None = None
         if "ranker" not in own_processes:
             ranker_handle, ranker_service = await serve_ranker(ranker or fresh_ranker_engine())
@@ -190,7 +176,8 @@ async def local_stack(
         stack.append(client.close)
         log.info("local stack up in %.1f s (own processes: %s)", time.perf_counter() - started,
                  ", ".join(children) or "none")
-        yield LocalStack(connection, thunder, ingest, live, retrieval, ranker_handle, home_mixer, client, children)
+        live, retrieval_handle = (retrieval.live, retrieval.handle) if retrieval is not None else (None, None)
+        yield LocalStack(connection, thunder, ingest, live, retrieval_handle, ranker_handle, home_mixer, client, children)
     finally:
         for stop in reversed(stack):
             try:

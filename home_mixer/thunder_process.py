@@ -1,4 +1,5 @@
-"""Thunder served from its own process for the local stack, as deployed (``child_process``).
+"""Thunder for the local stack: in its own process, as deployed (``child_process``), or in the
+caller's; both through :func:`start_caught_up_thunder`.
 
 The child starts Thunder exactly as the in-process stack does (``start_thunder`` on a free
 loopback port, replaying the posts topic itself) and reports its port once Thunder has caught
@@ -10,21 +11,26 @@ from __future__ import annotations
 from typing import Any
 
 from home_mixer.child_process import ChildService, Stopper
+from infra.settings import ConnectionSettings
+from thunder.server import ThunderServer, start_thunder
+from thunder.settings import ThunderSettings
+
+
+async def start_caught_up_thunder(connection: ConnectionSettings, catch_up_timeout_s: float) -> ThunderServer:
+    """Thunder on a free loopback port over ``connection``'s posts topic, returned once it has
+    caught up and serves (raises, stopped, otherwise)."""
+    thunder = await start_thunder(ThunderSettings(host="127.0.0.1", port=0, metrics_port=0),
+                                  bootstrap=connection.kafka_bootstrap_servers, topic=connection.topic_posts,
+                                  connection=connection)
+    if not await thunder.wait_serving(catch_up_timeout_s):
+        await thunder.stop()
+        raise TimeoutError(f"thunder did not catch up within {catch_up_timeout_s:.0f} s")
+    return thunder
 
 
 async def serve_thunder(connection: dict[str, Any], catch_up_timeout_s: float) -> tuple[int, Stopper]:
     """Child: Thunder over ``connection``'s posts topic; returns once it serves."""
-    from infra.settings import ConnectionSettings
-    from thunder.server import start_thunder
-    from thunder.settings import ThunderSettings
-
-    settings = ConnectionSettings(**connection)
-    thunder = await start_thunder(ThunderSettings(host="127.0.0.1", port=0, metrics_port=0),
-                                  bootstrap=settings.kafka_bootstrap_servers, topic=settings.topic_posts,
-                                  connection=settings)
-    if not await thunder.wait_serving(catch_up_timeout_s):
-        await thunder.stop()
-        raise TimeoutError(f"thunder did not catch up within {catch_up_timeout_s:.0f} s")
+    thunder = await start_caught_up_thunder(ConnectionSettings(**connection), catch_up_timeout_s)
     return thunder.port, thunder.stop
 
 
