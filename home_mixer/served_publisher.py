@@ -16,7 +16,7 @@ from protos import events_pb2
 class KafkaServedPublisher:
     """Implements :class:`home_mixer.deps.ServedPublisher`.
 
-    kafka-python is blocking. ``send`` (serialising the ~300 KB event, appending it to the
+    kafka-python is blocking. ``send`` (serialising the ~120 KB event, appending it to the
     producer's batch and waking the producer's network thread: ~1.5 ms) runs on one dedicated
     thread, so events still enter the producer in publish order (per-viewer order) without
     holding up the event loop; waiting for the broker's ack happens in a worker thread.

@@ -91,10 +91,11 @@ def build_clients(settings: HomeMixerSettings, connection: ConnectionSettings) -
 
 SERVED_EVENT_MAX_BYTES = 16 * 1024 * 1024
 """A served event carries the selected and up to 500 other candidates with their action
-probabilities (~290-360 KB; more with a larger ``max_non_selected``): allow it, and compress it
-with zstd, which every consumer here reads (``zstandard`` is a dependency): kafka-python's gzip
-(level 9) took ~19 ms of CPU per event, zstd ~1 ms for a smaller batch (~104 vs ~122 KB),
-which also shortens the producer's CRC-32C pass over it."""
+probabilities (~120 KB with the probabilities as one matrix, ~290-360 KB in the older
+per-candidate maps; more with a larger ``max_non_selected``): allow it, and compress it with
+zstd, which every consumer here reads (``zstandard`` is a dependency): kafka-python's gzip
+(level 9) took ~19 ms of CPU per event, zstd ~1 ms for a smaller batch, which also shortens the
+producer's CRC-32C pass over it."""
 
 
 def _producer(connection: ConnectionSettings):  # noqa: ANN202 - kafka.KafkaProducer

@@ -134,7 +134,7 @@ class SocialGraphEvent(_message.Message):
     def __init__(self, event_id: _Optional[str] = ..., user_id: _Optional[int] = ..., action: _Optional[_Union[SocialGraphAction, str]] = ..., target_user_id: _Optional[int] = ..., keyword: _Optional[str] = ..., timestamp_ms: _Optional[int] = ...) -> None: ...
 
 class ServedCandidate(_message.Message):
-    __slots__ = ("post_id", "author_id", "served_type", "in_network", "selected", "position", "score", "weighted_score", "action_probabilities", "retweeted_post_id")
+    __slots__ = ("post_id", "author_id", "served_type", "in_network", "selected", "position", "score", "weighted_score", "action_probabilities", "retweeted_post_id", "has_probabilities")
     class ActionProbabilitiesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -152,6 +152,7 @@ class ServedCandidate(_message.Message):
     WEIGHTED_SCORE_FIELD_NUMBER: _ClassVar[int]
     ACTION_PROBABILITIES_FIELD_NUMBER: _ClassVar[int]
     RETWEETED_POST_ID_FIELD_NUMBER: _ClassVar[int]
+    HAS_PROBABILITIES_FIELD_NUMBER: _ClassVar[int]
     post_id: int
     author_id: int
     served_type: _recsys_pb2.ServedType
@@ -162,10 +163,11 @@ class ServedCandidate(_message.Message):
     weighted_score: float
     action_probabilities: _containers.ScalarMap[str, float]
     retweeted_post_id: int
-    def __init__(self, post_id: _Optional[int] = ..., author_id: _Optional[int] = ..., served_type: _Optional[_Union[_recsys_pb2.ServedType, str]] = ..., in_network: _Optional[bool] = ..., selected: _Optional[bool] = ..., position: _Optional[int] = ..., score: _Optional[float] = ..., weighted_score: _Optional[float] = ..., action_probabilities: _Optional[_Mapping[str, float]] = ..., retweeted_post_id: _Optional[int] = ...) -> None: ...
+    has_probabilities: bool
+    def __init__(self, post_id: _Optional[int] = ..., author_id: _Optional[int] = ..., served_type: _Optional[_Union[_recsys_pb2.ServedType, str]] = ..., in_network: _Optional[bool] = ..., selected: _Optional[bool] = ..., position: _Optional[int] = ..., score: _Optional[float] = ..., weighted_score: _Optional[float] = ..., action_probabilities: _Optional[_Mapping[str, float]] = ..., retweeted_post_id: _Optional[int] = ..., has_probabilities: _Optional[bool] = ...) -> None: ...
 
 class ServedFeed(_message.Message):
-    __slots__ = ("event_id", "request_id", "viewer_id", "served_at_ms", "pipeline", "model_version", "in_network_only", "candidates", "degraded")
+    __slots__ = ("event_id", "request_id", "viewer_id", "served_at_ms", "pipeline", "model_version", "in_network_only", "candidates", "degraded", "probability_actions", "probabilities")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     VIEWER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -175,6 +177,8 @@ class ServedFeed(_message.Message):
     IN_NETWORK_ONLY_FIELD_NUMBER: _ClassVar[int]
     CANDIDATES_FIELD_NUMBER: _ClassVar[int]
     DEGRADED_FIELD_NUMBER: _ClassVar[int]
+    PROBABILITY_ACTIONS_FIELD_NUMBER: _ClassVar[int]
+    PROBABILITIES_FIELD_NUMBER: _ClassVar[int]
     event_id: str
     request_id: str
     viewer_id: int
@@ -184,4 +188,6 @@ class ServedFeed(_message.Message):
     in_network_only: bool
     candidates: _containers.RepeatedCompositeFieldContainer[ServedCandidate]
     degraded: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, event_id: _Optional[str] = ..., request_id: _Optional[str] = ..., viewer_id: _Optional[int] = ..., served_at_ms: _Optional[int] = ..., pipeline: _Optional[str] = ..., model_version: _Optional[str] = ..., in_network_only: _Optional[bool] = ..., candidates: _Optional[_Iterable[_Union[ServedCandidate, _Mapping]]] = ..., degraded: _Optional[_Iterable[str]] = ...) -> None: ...
+    probability_actions: _containers.RepeatedScalarFieldContainer[str]
+    probabilities: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, event_id: _Optional[str] = ..., request_id: _Optional[str] = ..., viewer_id: _Optional[int] = ..., served_at_ms: _Optional[int] = ..., pipeline: _Optional[str] = ..., model_version: _Optional[str] = ..., in_network_only: _Optional[bool] = ..., candidates: _Optional[_Iterable[_Union[ServedCandidate, _Mapping]]] = ..., degraded: _Optional[_Iterable[str]] = ..., probability_actions: _Optional[_Iterable[str]] = ..., probabilities: _Optional[_Iterable[float]] = ...) -> None: ...

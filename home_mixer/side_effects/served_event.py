@@ -3,10 +3,17 @@
 Carries the selected candidates and the best ``max_non_selected`` (500) of the others by score
 (unscored last), each with its position, scores and action probabilities, so a training example
 can pair "shown at rank r with these predictions" with the engagement that followed. The cap
-keeps an event near 360 KB instead of ~1.3 MB for ~2,000 candidates: building and serialising
+keeps an event near 120 KB instead of ~1.3 MB for ~2,000 candidates: building and serialising
 the rest cost ~60 ms of the event loop per request (and the broker ack then often missed the
 1 s stage timeout), while candidates ranked below 550 are the ones replay and training learn
 least from. ``max_non_selected`` is a pipeline parameter; a large value restores "all".
+
+The probabilities travel as ONE matrix on the feed (``ServedFeed.probabilities``, its columns
+``probability_actions``, a row per candidate with ``has_probabilities``) written by numpy in one
+pass: ~22 map entries per candidate were ~1 ms of building and ~165 KB of repeated action names
+per event. Predictions that do not all name the same actions in the same order (never the
+ranker's) still go in each candidate's ``action_probabilities`` map, as every event before the
+matrix did; :func:`candidate_probabilities` reads either form.
 """
 
 from __future__ import annotations
@@ -14,6 +21,8 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Callable, Sequence
+from itertools import chain
+from operator import attrgetter
 
 import numpy as np
 
@@ -21,7 +30,7 @@ from candidate_pipeline import BaseStage, SideEffectInput
 from home_mixer.action_scores import as_plain_dict, shared_table
 from home_mixer.deps import Deps, ServedPublisher
 from home_mixer.models import FeedQuery, PostCandidate
-from home_mixer.proto_maps import double_map_rows
+from home_mixer.proto_wire import packed_doubles
 from protos import events_pb2
 
 PIPELINE_NAME = "for_you"
@@ -33,13 +42,13 @@ after the default 1 s stage timeout (the publisher's own ack timeout is 10 s).""
 
 def add_served_candidate(
     add: Callable[..., events_pb2.ServedCandidate], c: PostCandidate, selected: bool, position: int,
-    probabilities: bytes | None = None,
+    in_matrix: bool = False,
 ) -> events_pb2.ServedCandidate:
     """Append ``c`` through ``add`` (a feed's ``candidates.add``, looked up once per feed), built
     in place: constructing a free-standing message and passing the list to
-    ``ServedFeed(candidates=...)`` deep-copied every candidate with its ~25 action
-    probabilities, half the cost of building the event. ``probabilities``: the serialised
-    ``action_probabilities`` (:func:`probability_maps`), else they are read from ``c``."""
+    ``ServedFeed(candidates=...)`` deep-copied every candidate. ``in_matrix``: its action
+    probabilities are a row of the feed's ``probabilities`` matrix, else they go in its own
+    ``action_probabilities`` map (when it has any)."""
     served = add(
         post_id=c.tweet_id,
         author_id=c.author_id,
@@ -50,28 +59,51 @@ def add_served_candidate(
         score=math.nan if c.score is None else c.score,
         weighted_score=math.nan if c.weighted_score is None else c.weighted_score,
         retweeted_post_id=c.retweeted_tweet_id or 0,
+        has_probabilities=in_matrix,
     )
-    if probabilities is not None:
-        served.MergeFromString(probabilities)
-    elif c.phoenix_scores:
+    if not in_matrix and c.phoenix_scores:
         served.action_probabilities.update(as_plain_dict(c.phoenix_scores))
     return served
 
 
-_PROBABILITIES_FIELD = events_pb2.ServedCandidate.DESCRIPTOR.fields_by_name["action_probabilities"].number
+_MATRIX_FIELD = events_pb2.ServedFeed.DESCRIPTOR.fields_by_name["probabilities"].number
 
 
-def probability_maps(candidates: Sequence[PostCandidate]) -> list[bytes | None]:
-    """Each candidate's serialised ``action_probabilities`` when the scores are views of one
-    ranker matrix (every row the same keys: written column-wise), else None for each (read one
-    by one)."""
-    scores = [c.phoenix_scores for c in candidates]
-    shared = shared_table([s for s in scores if s is not None])
-    if shared is None:
-        return [None] * len(candidates)
-    table, rows = shared
-    maps = iter(double_map_rows(_PROBABILITIES_FIELD, table.names, table.values[np.asarray(rows, dtype=np.intp)]))
-    return [None if s is None else next(maps) for s in scores]
+def probability_matrix(candidates: Sequence[PostCandidate]) -> tuple[tuple[str, ...], np.ndarray] | None:
+    """(action names, float64 matrix with one row per scored candidate, in order) when every
+    scored candidate's predictions name the same actions in the same order (views of one ranker
+    matrix, or equal-keyed dicts, e.g. replayed from the cache), else None (written per candidate).
+    No candidate scored: an empty matrix of no actions."""
+    scored = [s for s in map(_SCORES, candidates) if s is not None]
+    shared = shared_table(scored)
+    if shared is not None:
+        table, rows = shared
+        return table.names, table.values[np.asarray(rows, dtype=np.intp)]
+    if not scored:
+        return (), np.zeros((0, 0))
+    names = tuple(scored[0])
+    if any(tuple(s) != names for s in scored):
+        return None
+    flat = np.fromiter(chain.from_iterable(s.values() for s in scored), dtype=np.float64, count=len(scored) * len(names))
+    return names, flat.reshape(len(scored), len(names))
+
+
+_SCORES = attrgetter("phoenix_scores")
+
+
+def candidate_probabilities(feed: events_pb2.ServedFeed) -> list[dict[str, float]]:
+    """Each candidate's action probabilities (empty when unscored), from either form: the
+    feed's ``probabilities`` matrix (rows of the candidates with ``has_probabilities``) or the
+    candidates' own ``action_probabilities`` maps (events written before the matrix existed)."""
+    names = list(feed.probability_actions)
+    flagged = sum(c.has_probabilities for c in feed.candidates)
+    width = len(names)
+    if len(feed.probabilities) != flagged * width:
+        raise ValueError(f"served event {feed.event_id!r}: {len(feed.probabilities)} probabilities for "
+                         f"{flagged} scored candidates x {width} actions")
+    rows = iter(np.asarray(feed.probabilities, dtype=np.float64).reshape(flagged, width).tolist() if flagged else ())
+    return [dict(zip(names, next(rows), strict=True)) if c.has_probabilities else dict(c.action_probabilities)
+            for c in feed.candidates]
 
 
 def best_non_selected(non_selected: list[PostCandidate], limit: int) -> list[PostCandidate]:
@@ -99,11 +131,15 @@ def served_feed(query: FeedQuery, selected: list[PostCandidate], non_selected: l
         degraded=list(query.degraded),
     )
     add = feed.candidates.add
-    maps = probability_maps([*selected, *non_selected])
-    for i, (c, m) in enumerate(zip(selected, maps, strict=False)):
-        add_served_candidate(add, c, True, i, m)
-    for c, m in zip(non_selected, maps[len(selected):], strict=True):
-        add_served_candidate(add, c, False, -1, m)
+    matrix = probability_matrix([*selected, *non_selected])
+    in_matrix = matrix is not None
+    for i, c in enumerate(selected):
+        add_served_candidate(add, c, True, i, in_matrix and c.phoenix_scores is not None)
+    for c in non_selected:
+        add_served_candidate(add, c, False, -1, in_matrix and c.phoenix_scores is not None)
+    if matrix is not None and matrix[1].size:
+        feed.probability_actions.extend(matrix[0])
+        feed.MergeFromString(packed_doubles(_MATRIX_FIELD, matrix[1]))
     return feed
 
 

@@ -12,7 +12,7 @@ from candidate_pipeline import SideEffectInput
 from home_mixer.models import FeedQuery, PostCandidate
 from home_mixer.served_publisher import KafkaServedPublisher
 from home_mixer.server import _producer
-from home_mixer.side_effects.served_event import ServedEventSideEffect
+from home_mixer.side_effects.served_event import ServedEventSideEffect, candidate_probabilities
 from infra.kafka_io import ensure_topics, make_consumer
 from infra.settings import ConnectionSettings
 from protos import events_pb2
@@ -50,5 +50,5 @@ def test_served_event_reaches_the_topic(kafka_bootstrap: str, unique_name: str, 
     feed = got[0]
     assert feed.viewer_id == 77 and feed.request_id == "req-9" and list(feed.degraded) == ["ranker"]
     first, second = feed.candidates
-    assert first.selected and first.position == 0 and first.action_probabilities["favorite"] == pytest.approx(0.3)
+    assert first.selected and first.position == 0 and candidate_probabilities(feed)[0]["favorite"] == pytest.approx(0.3)
     assert not second.selected and second.position == -1 and second.score != second.score  # NaN = unscored
