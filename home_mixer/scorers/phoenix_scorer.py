@@ -36,8 +36,18 @@ _COPIED = (("fav_count", "fav_count"), ("reply_count", "reply_count"), ("retweet
 """(PackedCandidates column, PostCandidate field) pairs copied as they are, None as 0."""
 
 
-def _ints(candidates: Sequence[PostCandidate], name: str) -> list[int]:
-    return [v or 0 for v in map(attrgetter(name), candidates)]
+_READ = ("tweet_id", "author_id", "retweeted_tweet_id", "retweeted_user_id", "author_follows_viewer", "topic_id",
+         *(field for _, field in _COPIED))
+_READER = attrgetter(*_READ)
+
+
+def _ints(values: tuple[Any, ...]) -> tuple[Any, ...] | list[int] | None:
+    """A column with None as 0, or None when every value is None (a column left out is all 0)."""
+    if None not in values:
+        return values
+    if values.count(None) == len(values):
+        return None
+    return [v or 0 for v in values]
 
 
 def ranker_candidates(candidates: Sequence[PostCandidate], followed: set[int]) -> rp.PackedCandidates:
@@ -45,24 +55,31 @@ def ranker_candidates(candidates: Sequence[PostCandidate], followed: set[int]) -
 
     A repost is sent as its original (id, author, and the original's counts, which the counts
     hydrator already fetched) with the reposting post in ``retweeting_*``; level 0 of the
-    semantic ids is the post's topic, the only level we have.
+    semantic ids is the post's topic, the only level we have. Every field is read in ONE
+    C-level pass (a multi-field ``attrgetter``, then transposed): a pass per field over ~2,200
+    candidates was ~2 ms per request.
     """
-    originals = [c.retweeted_tweet_id or c.tweet_id for c in candidates]
-    authors = [c.retweeted_user_id or c.author_id for c in candidates]
-    reposts = [bool(r) for r in map(attrgetter("retweeted_tweet_id"), candidates)]
-    columns: dict[str, list[int] | list[bool]] = {
+    if not candidates:
+        return pack_candidates({}, 0, np.zeros((0, 1), dtype=np.int32))
+    tweet, author, reposted, reposted_author, follows, topic, *copied = zip(*map(_READER, candidates), strict=True)
+    originals = [r or t for r, t in zip(reposted, tweet, strict=True)]
+    authors = [u or a for u, a in zip(reposted_author, author, strict=True)]
+    columns: dict[str, Any] = {
         "tweet_id": originals,
         "author_id": authors,
-        "is_author_followed_by_user": [a in followed for a in authors],
-        "author_is_following_user": [bool(f) for f in map(attrgetter("author_follows_viewer"), candidates)],
-        **{column: _ints(candidates, field) for column, field in _COPIED},
+        "is_author_followed_by_user": list(map(followed.__contains__, authors)),
+        "author_is_following_user": _ints(follows),
     }
-    if any(reposts):
-        columns["retweeting_tweet_id"] = [c.tweet_id if r else 0 for c, r in zip(candidates, reposts, strict=True)]
-        columns["retweeting_author_id"] = [c.author_id if r else 0 for c, r in zip(candidates, reposts, strict=True)]
-        columns["retweeted_tweet_id"] = [o if r else 0 for o, r in zip(originals, reposts, strict=True)]
-    topics = np.array(_ints(candidates, "topic_id"), dtype=np.int32).reshape(-1, 1)
-    return pack_candidates(columns, len(candidates), topics)
+    for (column, _), values in zip(_COPIED, copied, strict=True):
+        columns[column] = _ints(values)
+    if any(reposted):
+        columns["retweeting_tweet_id"] = [t if r else 0 for t, r in zip(tweet, reposted, strict=True)]
+        columns["retweeting_author_id"] = [a if r else 0 for a, r in zip(author, reposted, strict=True)]
+        columns["retweeted_tweet_id"] = _ints(reposted)
+    topics = _ints(topic)
+    semantic = np.zeros((len(candidates), 1), dtype=np.int32) if topics is None else \
+        np.array(topics, dtype=np.int32).reshape(-1, 1)
+    return pack_candidates({k: v for k, v in columns.items() if v is not None}, len(candidates), semantic)
 
 
 class PhoenixScorer(BaseStage):

@@ -13,7 +13,7 @@ from candidate_pipeline.updates import apply_candidate_results
 from home_mixer.actions import ALL_ACTIONS
 from home_mixer.models import FeedQuery, PostCandidate
 from home_mixer.score_terms import LazyTerms
-from home_mixer.scorers.phoenix_scorer import PhoenixScorer
+from home_mixer.scorers.phoenix_scorer import PhoenixScorer, ranker_candidates
 from home_mixer.scorers.weighted_scorer import WeightedScorer
 from phoenix.ranker.packed import Predictions, unpack_candidates
 
@@ -99,3 +99,36 @@ def test_phoenix_scores_are_own_dicts_of_python_floats() -> None:
     assert a == b == {"favorite": 0.25, "reply": 0.5} and a is not b
     assert all(type(v) is float for v in (*a.values(), *b.values()))
     assert all(c.predicted_dwell_s is None and c.model_version == "v1" for c in cands)
+
+
+def test_ranker_candidates_are_the_per_candidate_rule_column_by_column() -> None:
+    rng = random.Random(5)
+    cands = []
+    for i in range(400):
+        repost = rng.random() < 0.2
+        cands.append(PostCandidate(
+            i + 1, rng.randint(1, 40), retweeted_tweet_id=10**15 + i if repost else None,
+            retweeted_user_id=rng.randint(1, 40) if repost else None, author_follows_viewer=rng.choice([None, True, False]),
+            topic_id=rng.choice([None, 0, 3]), fav_count=rng.choice([None, 0, 5]), repost_count=rng.randint(0, 3),
+            quoted_tweet_id=rng.choice([None, 77]), created_at_ms=rng.choice([None, 10**12]),
+            author_followers_count=rng.choice([None, 10]), in_reply_to_tweet_id=rng.choice([None, None, 9])))
+    followed = {1, 2, 3, 10}
+    for batch in (cands, [c for c in cands if not c.retweeted_tweet_id], [PostCandidate(5, 6)], []):
+        columns, sids = unpack_candidates(ranker_candidates(batch, followed))
+        want = {
+            "tweet_id": [c.retweeted_tweet_id or c.tweet_id for c in batch],
+            "author_id": [c.retweeted_user_id or c.author_id for c in batch],
+            "is_author_followed_by_user": [int((c.retweeted_user_id or c.author_id) in followed) for c in batch],
+            "author_is_following_user": [int(bool(c.author_follows_viewer)) for c in batch],
+            "retweeting_tweet_id": [c.tweet_id if c.retweeted_tweet_id else 0 for c in batch],
+            "retweeting_author_id": [c.author_id if c.retweeted_tweet_id else 0 for c in batch],
+            "retweeted_tweet_id": [c.retweeted_tweet_id or 0 for c in batch],
+            "fav_count": [c.fav_count or 0 for c in batch], "retweet_count": [c.repost_count or 0 for c in batch],
+            "reply_count": [0] * len(batch), "quoted_tweet_id": [c.quoted_tweet_id or 0 for c in batch],
+            "quoted_author_id": [0] * len(batch), "created_at_ms": [c.created_at_ms or 0 for c in batch],
+            "author_followers": [c.author_followers_count or 0 for c in batch],
+            "in_reply_to_tweet_id": [c.in_reply_to_tweet_id or 0 for c in batch],
+        }
+        assert {name: columns[name].tolist() for name in want} == want
+        topics = [c.topic_id or 0 for c in batch]
+        assert sids.reshape(-1).tolist() == (topics if any(topics) else [])  # all 0: no semantic ids sent

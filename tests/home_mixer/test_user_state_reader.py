@@ -262,3 +262,16 @@ def test_a_failed_viewer_read_fails_only_its_hydrator(redis_url: str, redis_clie
     assert failed == ["BlockedUserIdsQueryHydrator"] and round_trips == 1
     assert "WRONGTYPE" in str(results[2])
     assert results[4] == {"followed_user_ids": {50}} and results[3] == {"muted_user_ids": {51}}
+
+
+def test_joined_ids_are_digits_only_whatever_int_like_they_come_as() -> None:
+    import numpy as np
+
+    from home_mixer.user_state_reader import _joined
+
+    assert _joined([3, 10**18, -2, True]) == "3,1000000000000000000,-2,1"
+    assert _joined(i for i in (5, 6)) == "5,6" and _joined(()) == ""
+    assert _joined(np.array([7, 8], dtype=np.int64)) == "7,8" and _joined([np.int64(9), "12"]) == "9,12"
+    for bad in (["1,2"], [None]):
+        with pytest.raises((TypeError, ValueError)):
+            _joined(bad)
