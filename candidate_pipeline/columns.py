@@ -17,7 +17,7 @@ import operator
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import islice, repeat
 from typing import Any
 
 
@@ -90,10 +90,15 @@ class Columns:
                 rows = list(map(operator.index, self.rows))
             except TypeError:
                 return "row indices must be integers"
-            if rows and (min(rows) < 0 or max(rows) >= self.size):
-                return f"row index {min(rows) if min(rows) < 0 else max(rows)} outside 0..{self.size - 1}"
-            if len(set(rows)) != len(rows):
-                return "rows repeat a candidate"
+            if rows:
+                # Stages list their rows in candidate order: then the ends are the bounds and a
+                # repeat sits next to its twin (one pass, instead of min, max and a set).
+                ordered = rows == sorted(rows)
+                low, high = (rows[0], rows[-1]) if ordered else (min(rows), max(rows))
+                if low < 0 or high >= self.size:
+                    return f"row index {low if low < 0 else high} outside 0..{self.size - 1}"
+                if not all(map(operator.lt, rows, islice(rows, 1, None))) if ordered else len(set(rows)) != len(rows):
+                    return "rows repeat a candidate"
         for index in self.errors:
             if not isinstance(index, int) or not 0 <= index < self.size:
                 return f"failed row index {index!r} outside 0..{self.size - 1}"

@@ -45,6 +45,9 @@ def test_inconsistent_columns_are_skipped_whole() -> None:
         "short_column": lambda q, cs: Columns(len(cs), {"x": [1] * (len(cs) - 1)}),
         "row_out_of_range": lambda q, cs: Columns(len(cs), {"x": [1]}, rows=[len(cs)]),
         "repeated_row": lambda q, cs: Columns(len(cs), {"x": [1, 2]}, rows=[0, 0]),
+        "repeated_row_unordered": lambda q, cs: Columns(len(cs), {"x": [1, 2, 3]}, rows=[2, 0, 2]),
+        "row_out_of_range_unordered": lambda q, cs: Columns(len(cs), {"x": [1, 2]}, rows=[len(cs), 0]),
+        "negative_row_unordered": lambda q, cs: Columns(len(cs), {"x": [1, 2]}, rows=[1, -1]),
         "negative_row": lambda q, cs: Columns(len(cs), {"x": [1]}, rows=[-1]),
         "float_row": lambda q, cs: Columns(len(cs), {"x": [1]}, rows=[1.0]),
         "failed_row_out_of_range": lambda q, cs: Columns(len(cs), {}, rows=[], errors={7: ValueError()}),
@@ -126,3 +129,11 @@ def test_fields_that_are_not_identifiers_are_set_too() -> None:
     counts = apply_candidate_results(items, Columns(2, {"x": [1, 2], "class": [3, 4], "a b": [5, 6]}))
     assert (counts.updated, counts.errors) == (2, 0)
     assert [(o.x, getattr(o, "class"), getattr(o, "a b")) for o in items] == [(1, 3, 5), (2, 4, 6)]
+
+
+def test_rows_in_any_order_apply_to_their_candidates() -> None:
+    cols = Columns(3, {"x": ["c", "a"]}, rows=[2, 0])
+    assert cols.problem() is None
+    result = _run(CandidatePipeline(name="t_cols_unordered", sources=[FakeSource("s", [1, 2, 3])],
+                                    hydrators=[FakeHydrator("h", lambda q, cs: cols)]))
+    assert [c.x for c in result.selected] == ["a", None, "c"]
