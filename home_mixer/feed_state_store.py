@@ -6,7 +6,7 @@
 * impression Bloom filter: a Redis bitmap set with SETBIT (atomic, no read-modify-write race
   between concurrent requests) and read with one GET, expiring 48 h after the last write
   because the age filter drops anything older anyway;
-* scored-candidate cache: zstd-compressed column-wise JSON of the posts
+* scored-candidate cache: zstd-compressed column-wise form of the posts (a JSON header over binary columns)
   (:mod:`home_mixer.scored_posts_codec`) with a 180 s TTL, one key per request shape
   (``scored-posts_{viewer}`` + ``:variant``), like X's key variants. The weighted-score terms
   of the explanations are left out: they are derived from the cached ranker predictions and
