@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from candidate_pipeline import BaseStage, FilterResult
 from home_mixer.deps import Deps
-from home_mixer.filters.base import split
+from home_mixer.filters.base import keep_all, split
 from home_mixer.models import FeedQuery, PostCandidate
 from home_mixer.params import MAX_POST_AGE_S
 from infra.snowflake import snowflake_age_ms
@@ -15,6 +17,13 @@ class AgeFilter(BaseStage):
         self.max_age_ms = max_age_s * 1000
 
     def filter(self, query: FeedQuery, candidates: list[PostCandidate]) -> FilterResult:
+        # A snowflake's time only grows with its id: when the smallest id is young enough, every
+        # candidate is (one C-level min instead of a rule call per candidate).
+        oldest = min(map(attrgetter("tweet_id"), candidates), default=None)
+        if oldest is None or (oldest > 0 and (age := snowflake_age_ms(oldest, query.now_ms)) is not None
+                              and age <= self.max_age_ms):
+            return keep_all(candidates)
+
         def rule(c: PostCandidate) -> str | None:
             age = snowflake_age_ms(c.tweet_id, query.now_ms)
             if age is None:

@@ -5,14 +5,19 @@ Key = the reposted post's id for a repost, else the post's own id.
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from candidate_pipeline import BaseStage, FilterResult
 from home_mixer.deps import Deps
-from home_mixer.filters.base import split
+from home_mixer.filters.base import keep_all, split
 from home_mixer.models import FeedQuery, PostCandidate
 
 
 class RetweetDeduplicationFilter(BaseStage):
     def filter(self, query: FeedQuery, candidates: list[PostCandidate]) -> FilterResult:
+        keys = [r or t for r, t in map(attrgetter("retweeted_tweet_id", "tweet_id"), candidates)]  # original_tweet_id
+        if len(set(keys)) == len(keys):  # the usual case, told by one set: every content once
+            return keep_all(candidates)
         seen: set[int] = set()
 
         def rule(c: PostCandidate) -> str | None:

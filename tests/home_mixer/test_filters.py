@@ -185,3 +185,40 @@ def test_dedup_conversation_keeps_highest_score_ties_first() -> None:
     unscored = PostCandidate(400, 3, in_reply_to_tweet_id=10, ancestors=[10], score=None)
     res = DedupConversationFilter().filter(q(), [a, b, root, other, t1, t2, unscored])
     assert ids(res.kept) == [101, 200, 300]
+
+
+def test_dedup_and_age_filters_equal_their_rules_with_and_without_removals() -> None:
+    """The C-level "nothing to remove" shortcuts give exactly what the per-candidate rules give."""
+    import random
+
+    rng = random.Random(8)
+    q = FeedQuery(viewer_id=1, now_ms=NOW_MS)
+    for trial in range(60):
+        n = rng.randint(0, 40)
+        young = [post_id(rng.randint(0, 47) * HOUR_MS, k) for k in range(n)]
+        ids = list(young)
+        if trial % 3 == 1 and n:
+            ids[rng.randrange(n)] = rng.choice([0, -5, post_id(49 * HOUR_MS, 0), post_id(48 * HOUR_MS + 1, 0), ids[0]])
+        cands = [PostCandidate(i, 1, retweeted_tweet_id=rng.choice([None, None, ids[0] if ids else None]))
+                 for i in ids]
+        seen: set[int] = set()
+        want_dups = []
+        for c in cands:
+            want_dups.append(c.tweet_id in seen)
+            seen.add(c.tweet_id)
+        got = DropDuplicatesFilter().filter(q, cands)
+        assert got.removed == [c for c, d in zip(cands, want_dups, strict=True) if d]
+        assert got.kept == [c for c, d in zip(cands, want_dups, strict=True) if not d]
+        assert got.reasons == ["duplicate tweet_id"] * len(got.removed)
+        originals: set[int] = set()
+        want_same = []
+        for c in cands:
+            want_same.append(c.original_tweet_id in originals)
+            originals.add(c.original_tweet_id)
+        got = RetweetDeduplicationFilter().filter(q, cands)
+        assert got.removed == [c for c, d in zip(cands, want_same, strict=True) if d]
+        assert got.reasons == [f"same content as an earlier candidate ({c.original_tweet_id})" for c in got.removed]
+        got = AgeFilter().filter(q, cands)
+        old = [c.tweet_id <= 0 or NOW_MS - ((c.tweet_id >> 22) + 1288834974657) > 48 * 3600 * 1000 for c in cands]
+        assert got.removed == [c for c, o in zip(cands, old, strict=True) if o]
+        assert got.kept == [c for c, o in zip(cands, old, strict=True) if not o]
