@@ -222,3 +222,24 @@ def test_dedup_and_age_filters_equal_their_rules_with_and_without_removals() -> 
         old = [c.tweet_id <= 0 or NOW_MS - ((c.tweet_id >> 22) + 1288834974657) > 48 * 3600 * 1000 for c in cands]
         assert got.removed == [c for c, o in zip(cands, old, strict=True) if o]
         assert got.kept == [c for c, o in zip(cands, old, strict=True) if not o]
+
+
+def test_author_socialgraph_filter_equals_its_rule_with_and_without_removals() -> None:
+    import random
+
+    rng = random.Random(9)
+    for trial in range(80):
+        blocked = set(rng.sample(range(1, 30), rng.randint(0, 3)))
+        muted = set(rng.sample(range(1, 30), rng.randint(0, 2)))
+        cands = [PostCandidate(i + 1, rng.randint(30, 60) if trial % 2 else rng.randint(1, 60),
+                               quoted_user_id=rng.choice([None, 0, rng.randint(1, 60)]),
+                               retweeted_user_id=rng.choice([None, rng.randint(1, 60)]),
+                               author_blocks_viewer=rng.random() < 0.02, quoted_author_blocks_viewer=rng.random() < 0.02)
+                 for i in range(rng.randint(0, 30))]
+        want = [c.author_id in blocked or c.author_id in muted or c.author_blocks_viewer or c.quoted_author_blocks_viewer
+                or bool(c.quoted_user_id and c.quoted_user_id in blocked)
+                or bool(c.retweeted_user_id and c.retweeted_user_id in blocked) for c in cands]
+        got = AuthorSocialgraphFilter().filter(FeedQuery(viewer_id=1, blocked_user_ids=blocked, muted_user_ids=muted), cands)
+        assert got.removed == [c for c, w in zip(cands, want, strict=True) if w]
+        assert got.kept == [c for c, w in zip(cands, want, strict=True) if not w]
+        assert None not in got.reasons

@@ -247,3 +247,19 @@ def test_dpp_ranker_zeroes_non_selected_and_skips_fallback() -> None:
     assert [c.score for c in cands] == [1.0, 0.0, 0.5, -0.3]
     assert cands[1].explanation.other_multipliers["dpp_selected"] == 0.0
     assert not math.isnan(cands[0].score)
+
+
+def test_oon_scorer_rows_are_the_candidates_applies_picks() -> None:
+    import random
+
+    from home_mixer.scorers.oon_scorer import OONScorer
+
+    rng = random.Random(2)
+    cands = [PostCandidate(i + 1, 1, score=rng.choice([None, 0.5, -1.0]), in_network=rng.choice([None, True, False]),
+                           in_reply_to_tweet_id=rng.choice([None, 0, 7]), retweeted_tweet_id=rng.choice([None, 9]))
+             for i in range(300)]
+    for flag in (True, False):
+        scorer = OONScorer(0.75, in_network_replies_reposts=flag)
+        cols = asyncio.run(scorer.score(FeedQuery(viewer_id=1), cands))
+        assert list(cols.rows) == [i for i, c in enumerate(cands) if c.score is not None and scorer.applies(c)]
+        assert cols.values["score"] == [cands[i].score * 0.75 for i in cols.rows]
