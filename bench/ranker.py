@@ -147,10 +147,17 @@ def main(argv: list[str]) -> int:
         "--threads", type=int, default=default_threads(), help="torch threads (default: half the cores)"
     )
     parser.add_argument(
-        "--quality", default="", help="also train on this synthetic-world preset and report AUC vs oracle"
+        "--quality",
+        default="",
+        help="also train on this synthetic-world preset and report AUC vs oracle (the documented "
+        "setting: small_long, the small world over 8 days)",
     )
     parser.add_argument(
-        "--quality-epochs", type=int, default=4, help="max epochs (early stopping keeps the best)"
+        "--quality-epochs",
+        type=int,
+        default=2,
+        help="max epochs (early stopping keeps the best; on small and small_long the held-out "
+        "loss rises after the first or second)",
     )
     args = parser.parse_args(argv)
     load_at_start = os.getloadavg()[0]
@@ -269,11 +276,19 @@ def _speedup_at_history(history: int, reps: int) -> dict:
 # The quality recipe (each choice measured on the small world; see the issue #4 report):
 # post rows start at zero + post-id dropout (later posts are unseen in training), user-id dropout
 # (read tastes from the history), more weight decay, early stopping on the last 10% of training.
+# The ranker is data-limited there (best epoch the 2nd of 4, the held-out loss rising after): the
+# small_long world (same users and rates over 8 days, twice the training impressions; the
+# held-out period is still the last 25%) closes favorite 0.031 -> 0.021 and repost 0.034 -> 0.025
+# below the oracle on world seed 0; a cosine schedule or one example per feed request (12
+# candidates) changed the AUCs by <= 0.003.
 QUALITY_TRAIN = dict(batch_size=32, lr=2e-3, weight_decay=0.05, post_id_dropout=0.5, user_id_dropout=0.5)
 
 
 def _quality(preset: str, epochs: int) -> dict:
     """Train the CLI's "small" model on a synthetic world; per-action AUC next to the oracle's.
+
+    The documented run is ``preset="small_long"`` (``--quality small_long``): the issue's target
+    (within 0.03 of the oracle for the positive actions) is stated on it.
 
     Oracle AUCs: ``oracle_auc`` = the world's true probabilities with the feed-position term
     neutralised (every impression as if at the top; the model, like X's, never sees the position:
@@ -287,8 +302,12 @@ def _quality(preset: str, epochs: int) -> dict:
     from phoenix.ranker.evaluate import evaluate, oracle_aucs
     from phoenix.ranker.world_eval import REPORT_ACTIONS, world_split
 
+    from events.world import WorldConfig
+
+    quality_started = time.perf_counter()
     cfg = _model_config("small")
     data = world_split(preset, history_len=cfg.history_len, max_candidates=16)
+    world_s = time.perf_counter() - quality_started
     torch.manual_seed(0)
     model = PhoenixRanker(cfg)
     tcfg = TrainConfig(epochs=epochs, progress=False, **QUALITY_TRAIN)
@@ -305,6 +324,8 @@ def _quality(preset: str, epochs: int) -> dict:
 
     return {
         "world_preset": preset,
+        "world_days": WorldConfig.preset(preset).days,
+        "world_and_examples_s": round(world_s, 1),
         "model": f"d={cfg.dim}, {cfg.transformer.num_layers} layers, history {cfg.history_len}, "
         f"{cfg.hashing.num_hashes} hashes, history-match features {cfg.history_match_features}",
         "train_config": {**QUALITY_TRAIN, "max_epochs": epochs},
@@ -315,6 +336,7 @@ def _quality(preset: str, epochs: int) -> dict:
         "valid_candidates": sum(len(e.candidates) for e in data.valid),
         "train_examples_per_s_cpu": round(stats.examples_per_s, 1),
         "train_wall_s": round(train_s, 1),
+        "quality_wall_s": round(time.perf_counter() - quality_started, 1),
         "per_action": {
             name: {
                 "auc": r(m.auc),

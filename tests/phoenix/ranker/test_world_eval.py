@@ -33,3 +33,28 @@ def test_knowable_oracle_is_the_truth_without_the_posts_own_noise(split) -> None
     assert probs.shape == truth.shape and np.isfinite(probs).all()
     assert probs.mean() == pytest.approx(truth.mean(), rel=0.1)
     assert not np.allclose(probs, truth, rtol=1e-3)
+
+
+def test_a_longer_world_still_holds_out_only_its_last_quarter() -> None:
+    """The quality bench's ``small_long`` world lengthens the timeline: the validation period
+    moves with it (the last 25%), nothing seen in it is trained on, and early stopping uses the
+    latest training examples, not the validation period."""
+    from events.world import WorldConfig
+
+    cfg = WorldConfig.preset("tiny", days=4.0)
+    split_ms = cfg.start_ms + int((cfg.end_ms - cfg.start_ms) * 0.75)
+    data = world_split("tiny", history_len=16, max_candidates=8, days=4.0)
+    seen = {name: np.concatenate([e.seen_ms for e in part]) for name, part in
+            (("train", data.train), ("early_stop", data.early_stop), ("valid", data.valid))}
+    assert seen["train"].max() < split_ms and seen["early_stop"].max() < split_ms
+    assert seen["valid"].min() >= split_ms
+    assert max(e.time_ms for e in data.train) <= min(e.time_ms for e in data.early_stop)
+    assert len(data.early_stop) == int((len(data.train) + len(data.early_stop)) * 0.1)
+
+
+def test_small_long_is_the_small_world_over_more_days() -> None:
+    from events.world import WorldConfig
+
+    small, long = WorldConfig.preset("small"), WorldConfig.preset("small_long")
+    assert long.days > small.days
+    assert long == WorldConfig.preset("small", days=long.days)
