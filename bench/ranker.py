@@ -298,11 +298,10 @@ def _quality(preset: str, epochs: int) -> dict:
     safety label replaced by their distribution given the author (what a request can know;
     ``_labels``: the label kept). ``gap_to_knowable`` = that ceiling minus the model's AUC.
     """
+    from events.world import WorldConfig
     from phoenix.ranker.cli import _model_config
     from phoenix.ranker.evaluate import evaluate, oracle_aucs
     from phoenix.ranker.world_eval import REPORT_ACTIONS, world_split
-
-    from events.world import WorldConfig
 
     quality_started = time.perf_counter()
     cfg = _model_config("small")

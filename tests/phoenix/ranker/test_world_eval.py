@@ -44,8 +44,10 @@ def test_a_longer_world_still_holds_out_only_its_last_quarter() -> None:
     cfg = WorldConfig.preset("tiny", days=4.0)
     split_ms = cfg.start_ms + int((cfg.end_ms - cfg.start_ms) * 0.75)
     data = world_split("tiny", history_len=16, max_candidates=8, days=4.0)
-    seen = {name: np.concatenate([e.seen_ms for e in part]) for name, part in
-            (("train", data.train), ("early_stop", data.early_stop), ("valid", data.valid))}
+    seen = {
+        name: np.concatenate([e.seen_ms for e in part])
+        for name, part in (("train", data.train), ("early_stop", data.early_stop), ("valid", data.valid))
+    }
     assert seen["train"].max() < split_ms and seen["early_stop"].max() < split_ms
     assert seen["valid"].min() >= split_ms
     assert max(e.time_ms for e in data.train) <= min(e.time_ms for e in data.early_stop)
