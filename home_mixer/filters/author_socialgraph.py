@@ -7,28 +7,15 @@ the reposted post.
 
 from __future__ import annotations
 
-from operator import attrgetter
-
 from candidate_pipeline import BaseStage, FilterResult
 from home_mixer.deps import Deps
-from home_mixer.filters.base import keep_all, split
+from home_mixer.filters.base import split
 from home_mixer.models import FeedQuery, PostCandidate
-
-_FIELDS = attrgetter("author_id", "quoted_user_id", "retweeted_user_id", "author_blocks_viewer",
-                     "quoted_author_blocks_viewer")
 
 
 class AuthorSocialgraphFilter(BaseStage):
     def filter(self, query: FeedQuery, candidates: list[PostCandidate]) -> FilterResult:
         blocked, muted = query.blocked_user_ids, query.muted_user_ids
-        # Nothing to remove (the usual case) is told by set operations over the columns: no
-        # user of any candidate blocked or muted, no block flag set. Otherwise the rule per candidate.
-        if not candidates:
-            return keep_all(candidates)
-        authors, quoted, reposted, blocks, quoted_blocks = zip(*map(_FIELDS, candidates), strict=True)
-        if (blocked.isdisjoint(authors) and muted.isdisjoint(authors) and blocked.isdisjoint(quoted)
-                and blocked.isdisjoint(reposted) and not any(blocks) and not any(quoted_blocks)):
-            return keep_all(candidates)
 
         def rule(c: PostCandidate) -> str | None:
             if c.author_id in blocked:

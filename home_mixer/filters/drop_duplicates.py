@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from operator import attrgetter
-
 from candidate_pipeline import BaseStage, FilterResult
 from home_mixer.deps import Deps
-from home_mixer.filters.base import keep_all, split
+from home_mixer.filters.base import split
 from home_mixer.models import FeedQuery, PostCandidate
 
 
 class DropDuplicatesFilter(BaseStage):
     def filter(self, query: FeedQuery, candidates: list[PostCandidate]) -> FilterResult:
-        ids = list(map(attrgetter("tweet_id"), candidates))
-        if len(set(ids)) == len(ids):  # the usual case, told by one set: no duplicate
-            return keep_all(candidates)
         seen: set[int] = set()
 
         def rule(c: PostCandidate) -> str | None:

@@ -7,15 +7,12 @@ a followed account's reply or repost shows content the viewer did not choose to 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from operator import attrgetter
 from typing import Any
 
 from candidate_pipeline import BaseStage, Columns
 from home_mixer.deps import Deps
 from home_mixer.models import FeedQuery, PostCandidate
 from home_mixer.params import OON_WEIGHT_FACTOR
-
-_FIELDS = attrgetter("score", "in_network", "in_reply_to_tweet_id", "retweeted_tweet_id")
 
 
 class OONScorer(BaseStage):
@@ -29,11 +26,7 @@ class OONScorer(BaseStage):
         return bool(c.in_network) and self.in_network_replies_reposts and (c.is_reply or c.is_repost)
 
     async def score(self, query: FeedQuery, candidates: Sequence[PostCandidate]) -> Columns:
-        # applies() inlined over one C-level read of the four fields (~2,000 candidates)
-        also_in_network = self.in_network_replies_reposts
-        rows = [i for i, (score, in_network, reply_to, reposted) in enumerate(map(_FIELDS, candidates))
-                if score is not None and (in_network is False
-                                          or (bool(in_network) and also_in_network and bool(reply_to or reposted)))]
+        rows = [i for i, c in enumerate(candidates) if c.score is not None and self.applies(c)]
         factor = self.factor
         new_scores = [candidates[i].score * factor for i in rows]  # type: ignore[operator]
         columns: dict[str, list[Any]] = {"score": new_scores}
