@@ -8,15 +8,12 @@ feed the post-selection visibility rules. Stats hash fields: ``followers`` and o
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from operator import attrgetter
 
 from candidate_pipeline import Columns
 from home_mixer.candidate_hydrators.base import StoreHydrator
 from home_mixer.deps import Deps
 from home_mixer.models import FeedQuery, PostCandidate
 from user_state.reader import AuthorStats
-
-_AUTHOR = attrgetter("author_id")
 
 
 def _labels(value: object) -> list[str]:
@@ -50,7 +47,7 @@ def author_fields(stats: object) -> tuple[int, list[str]]:
 
 class AuthorInfoCandidateHydrator(StoreHydrator):
     async def hydrate(self, query: FeedQuery, candidates: Sequence[PostCandidate]) -> Columns:
-        authors = list(map(_AUTHOR, candidates))
+        authors = [c.author_id for c in candidates]
         stats = await self.reader.author_stats(sorted({a for a in authors if a}))
         # Parsed once per author (~1,200 per request), not once per candidate (~2,200).
         per_author = {a: author_fields(s) for a, s in stats.items() if s is not None}

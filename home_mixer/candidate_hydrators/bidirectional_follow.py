@@ -7,7 +7,6 @@ who know each other are worth more than replies to strangers).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from operator import attrgetter
 
 from candidate_pipeline import Columns
 from home_mixer.candidate_hydrators.base import StoreHydrator
@@ -17,7 +16,7 @@ from home_mixer.models import FeedQuery, PostCandidate
 
 class BidirectionalFollowHydrator(StoreHydrator):
     async def hydrate(self, query: FeedQuery, candidates: Sequence[PostCandidate]) -> Columns:
-        of_candidate = list(map(attrgetter("author_id"), candidates))
+        of_candidate = [c.author_id for c in candidates]
         followers = await self.reader.followers_of_viewer_among(query.viewer_id, sorted({a for a in of_candidate if a}))
         followed = query.followed_user_ids
         follows_viewer = [a in followers for a in of_candidate]

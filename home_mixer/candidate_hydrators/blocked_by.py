@@ -19,16 +19,14 @@ from home_mixer.candidate_hydrators.base import StoreHydrator
 from home_mixer.deps import Deps
 from home_mixer.models import FeedQuery, PostCandidate
 
-_TWEET_ID, _AUTHOR = attrgetter("tweet_id"), attrgetter("author_id")
-
 MAX_CONCURRENT_READS = 32
 """Bounded so a 2,000-candidate request cannot exhaust the store's connection pool."""
 
 
 class BlockedByHydrator(StoreHydrator):
     async def hydrate(self, query: FeedQuery, candidates: Sequence[PostCandidate]) -> Columns:
-        ids = list(map(_TWEET_ID, candidates))
-        authors = list(map(_AUTHOR, candidates))
+        ids = [c.tweet_id for c in candidates]
+        authors = [c.author_id for c in candidates]
         checked = sorted(set(authors) - {0})
         # The authors' check does not wait for the post store (only quoted authors need it): both
         # go out at once, and the quoted authors not already checked (usually none) follow.

@@ -8,7 +8,6 @@ four X hydrators collapse into one store call here. A post the store does not kn
 from __future__ import annotations
 
 from collections.abc import Sequence
-from operator import attrgetter
 from typing import Any
 
 from candidate_pipeline import Columns
@@ -16,8 +15,6 @@ from home_mixer.candidate_hydrators.base import StoreHydrator
 from home_mixer.deps import Deps, UserStateReader
 from home_mixer.models import FeedQuery, PostCandidate
 from protos import events_pb2
-
-_TWEET_ID, _AUTHOR = attrgetter("tweet_id"), attrgetter("author_id")
 
 
 def core_fields(post: events_pb2.PostCreated, current_author: int) -> dict[str, Any]:
@@ -128,12 +125,12 @@ class CoreDataCandidateHydrator(StoreHydrator):
         self.derived = DerivedRows()
 
     async def hydrate(self, query: FeedQuery, candidates: Sequence[PostCandidate]) -> Columns:
-        ids = list(map(_TWEET_ID, candidates))
+        ids = [c.tweet_id for c in candidates]
         posts = await self.reader.posts(sorted(set(ids)))
         rows = [i for i, p in enumerate(ids) if p in posts]
         found_ids = [ids[i] for i in rows]
         derived = self.derived.rows(found_ids, [posts[p] for p in found_ids])
-        return Columns(len(candidates), core_columns(derived, list(map(_AUTHOR, map(candidates.__getitem__, rows)))), rows=rows)
+        return Columns(len(candidates), core_columns(derived, [candidates[i].author_id for i in rows]), rows=rows)
 
 
 def build(deps: Deps) -> CoreDataCandidateHydrator:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from operator import attrgetter
 
 from candidate_pipeline import BaseStage, Columns
 from home_mixer.deps import Deps
@@ -13,7 +12,7 @@ from home_mixer.models import FeedQuery, PostCandidate
 class InNetworkCandidateHydrator(BaseStage):
     async def hydrate(self, query: FeedQuery, candidates: Sequence[PostCandidate]) -> Columns:
         followed, viewer = query.followed_user_ids, query.viewer_id
-        authors = list(map(attrgetter("author_id"), candidates))
+        authors = [c.author_id for c in candidates]
         return Columns(len(candidates), {"in_network": [a == viewer or a in followed for a in authors]})
 
 
