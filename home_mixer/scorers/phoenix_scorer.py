@@ -15,7 +15,6 @@ candidate's ``phoenix_scores`` is a view of its row of that matrix (``action_sco
 from __future__ import annotations
 
 from collections.abc import Sequence
-from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -28,58 +27,43 @@ from home_mixer.params import PHOENIX_CLIENT_MAX_CANDIDATES
 from phoenix.ranker.packed import pack_candidates
 from protos import recsys_pb2 as rp
 
-_COPIED = (("fav_count", "fav_count"), ("reply_count", "reply_count"), ("retweet_count", "repost_count"),
-           ("quote_count", "quote_count"), ("view_count", "view_count"), ("bookmark_count", "bookmark_count"),
-           ("min_video_duration_ms", "min_video_duration_ms"), ("created_at_ms", "created_at_ms"),
-           ("quoted_tweet_id", "quoted_tweet_id"), ("quoted_author_id", "quoted_user_id"),
-           ("in_reply_to_tweet_id", "in_reply_to_tweet_id"), ("author_followers", "author_followers_count"))
-"""(PackedCandidates column, PostCandidate field) pairs copied as they are, None as 0."""
-
-
-_READ = ("tweet_id", "author_id", "retweeted_tweet_id", "retweeted_user_id", "author_follows_viewer", "topic_id",
-         *(field for _, field in _COPIED))
-_READER = attrgetter(*_READ)
-
-
-def _ints(values: tuple[Any, ...]) -> tuple[Any, ...] | list[int] | None:
-    """A column with None as 0, or None when every value is None (a column left out is all 0)."""
-    if None not in values:
-        return values
-    if values.count(None) == len(values):
-        return None
-    return [v or 0 for v in values]
-
 
 def ranker_candidates(candidates: Sequence[PostCandidate], followed: set[int]) -> rp.PackedCandidates:
     """The ranker's view of the candidates (X's ``as_tweet_info``), as columns.
 
     A repost is sent as its original (id, author, and the original's counts, which the counts
     hydrator already fetched) with the reposting post in ``retweeting_*``; level 0 of the
-    semantic ids is the post's topic, the only level we have. Every field is read in ONE
-    C-level pass (a multi-field ``attrgetter``, then transposed): a pass per field over ~2,200
-    candidates was ~2 ms per request.
+    semantic ids is the post's topic, the only level we have. Each column is a comprehension
+    over the candidates: CPython specialises their slot reads, ~2x faster than
+    ``map(attrgetter(name), ...)`` over ~2,200 candidates.
     """
-    if not candidates:
-        return pack_candidates({}, 0, np.zeros((0, 1), dtype=np.int32))
-    tweet, author, reposted, reposted_author, follows, topic, *copied = zip(*map(_READER, candidates), strict=True)
-    originals = [r or t for r, t in zip(reposted, tweet, strict=True)]
-    authors = [u or a for u, a in zip(reposted_author, author, strict=True)]
-    columns: dict[str, Any] = {
+    originals = [c.retweeted_tweet_id or c.tweet_id for c in candidates]
+    authors = [c.retweeted_user_id or c.author_id for c in candidates]
+    reposts = [bool(c.retweeted_tweet_id) for c in candidates]
+    columns: dict[str, list[int] | list[bool]] = {
         "tweet_id": originals,
         "author_id": authors,
-        "is_author_followed_by_user": list(map(followed.__contains__, authors)),
-        "author_is_following_user": _ints(follows),
+        "is_author_followed_by_user": [a in followed for a in authors],
+        "author_is_following_user": [bool(c.author_follows_viewer) for c in candidates],
+        "fav_count": [c.fav_count or 0 for c in candidates],
+        "reply_count": [c.reply_count or 0 for c in candidates],
+        "retweet_count": [c.repost_count or 0 for c in candidates],
+        "quote_count": [c.quote_count or 0 for c in candidates],
+        "view_count": [c.view_count or 0 for c in candidates],
+        "bookmark_count": [c.bookmark_count or 0 for c in candidates],
+        "min_video_duration_ms": [c.min_video_duration_ms or 0 for c in candidates],
+        "created_at_ms": [c.created_at_ms or 0 for c in candidates],
+        "quoted_tweet_id": [c.quoted_tweet_id or 0 for c in candidates],
+        "quoted_author_id": [c.quoted_user_id or 0 for c in candidates],
+        "in_reply_to_tweet_id": [c.in_reply_to_tweet_id or 0 for c in candidates],
+        "author_followers": [c.author_followers_count or 0 for c in candidates],
     }
-    for (column, _), values in zip(_COPIED, copied, strict=True):
-        columns[column] = _ints(values)
-    if any(reposted):
-        columns["retweeting_tweet_id"] = [t if r else 0 for t, r in zip(tweet, reposted, strict=True)]
-        columns["retweeting_author_id"] = [a if r else 0 for a, r in zip(author, reposted, strict=True)]
-        columns["retweeted_tweet_id"] = _ints(reposted)
-    topics = _ints(topic)
-    semantic = np.zeros((len(candidates), 1), dtype=np.int32) if topics is None else \
-        np.array(topics, dtype=np.int32).reshape(-1, 1)
-    return pack_candidates({k: v for k, v in columns.items() if v is not None}, len(candidates), semantic)
+    if any(reposts):
+        columns["retweeting_tweet_id"] = [c.tweet_id if r else 0 for c, r in zip(candidates, reposts, strict=True)]
+        columns["retweeting_author_id"] = [c.author_id if r else 0 for c, r in zip(candidates, reposts, strict=True)]
+        columns["retweeted_tweet_id"] = [o if r else 0 for o, r in zip(originals, reposts, strict=True)]
+    topics = np.array([c.topic_id or 0 for c in candidates], dtype=np.int32).reshape(-1, 1)
+    return pack_candidates(columns, len(candidates), topics)
 
 
 class PhoenixScorer(BaseStage):
