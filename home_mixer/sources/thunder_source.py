@@ -12,12 +12,13 @@ from protos import thunder_pb2
 
 def candidate_from_light_post(post: thunder_pb2.LightPost, served_type: int) -> PostCandidate:
     """X's mapping: ``retweeted_tweet_id = source_post_id``; ancestors = parent, then the root
-    conversation when it differs from the parent. Each message field is read once (a read
-    from the protobuf message costs about as much as setting a candidate field; ~1,200 posts
-    per request)."""
+    conversation when it differs from the parent."""
     reply_to = post.in_reply_to_post_id or None
-    conversation = post.conversation_id or None
-    created_at = post.created_at
+    ancestors: list[int] = []
+    if reply_to:
+        ancestors.append(reply_to)
+        if post.conversation_id and post.conversation_id != reply_to:
+            ancestors.append(post.conversation_id)
     return PostCandidate(
         tweet_id=post.post_id,
         author_id=post.author_id,
@@ -25,10 +26,10 @@ def candidate_from_light_post(post: thunder_pb2.LightPost, served_type: int) -> 
         retweeted_tweet_id=post.source_post_id or None,
         retweeted_user_id=post.source_user_id or None,
         in_reply_to_tweet_id=reply_to,
-        conversation_id=conversation,
-        ancestors=([reply_to, conversation] if conversation and conversation != reply_to else [reply_to]) if reply_to else [],
+        conversation_id=post.conversation_id or None,
+        ancestors=ancestors,
         has_video=post.has_video,
-        created_at_ms=created_at * 1000 if created_at else None,
+        created_at_ms=post.created_at * 1000 if post.created_at else None,
     )
 
 
