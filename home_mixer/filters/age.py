@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from operator import attrgetter
-
 from candidate_pipeline import BaseStage, FilterResult
 from home_mixer.deps import Deps
 from home_mixer.filters.base import keep_all, split
@@ -19,7 +17,7 @@ class AgeFilter(BaseStage):
     def filter(self, query: FeedQuery, candidates: list[PostCandidate]) -> FilterResult:
         # A snowflake's time only grows with its id: when the smallest id is young enough, every
         # candidate is (one C-level min instead of a rule call per candidate).
-        oldest = min(map(attrgetter("tweet_id"), candidates), default=None)
+        oldest = min([c.tweet_id for c in candidates], default=None)
         if oldest is None or (oldest > 0 and (age := snowflake_age_ms(oldest, query.now_ms)) is not None
                               and age <= self.max_age_ms):
             return keep_all(candidates)

@@ -5,8 +5,6 @@ Key = the reposted post's id for a repost, else the post's own id.
 
 from __future__ import annotations
 
-from operator import attrgetter
-
 from candidate_pipeline import BaseStage, FilterResult
 from home_mixer.deps import Deps
 from home_mixer.filters.base import keep_all, split
@@ -15,7 +13,7 @@ from home_mixer.models import FeedQuery, PostCandidate
 
 class RetweetDeduplicationFilter(BaseStage):
     def filter(self, query: FeedQuery, candidates: list[PostCandidate]) -> FilterResult:
-        keys = [r or t for r, t in map(attrgetter("retweeted_tweet_id", "tweet_id"), candidates)]  # original_tweet_id
+        keys = [c.retweeted_tweet_id or c.tweet_id for c in candidates]  # original_tweet_id, inlined
         if len(set(keys)) == len(keys):  # the usual case, told by one set: every content once
             return keep_all(candidates)
         seen: set[int] = set()
