@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+from itertools import compress
+from operator import not_
+
 from candidate_pipeline import BaseStage, FilterResult
 from home_mixer.deps import Deps
-from home_mixer.filters.base import split
+from home_mixer.filters.base import keep_all
 from home_mixer.models import FeedQuery, PostCandidate
 
 
 class DropDuplicatesFilter(BaseStage):
     def filter(self, query: FeedQuery, candidates: list[PostCandidate]) -> FilterResult:
+        # First occurrences in one comprehension (no rule call per candidate; Thunder and
+        # retrieval overlap: ~200 duplicates of ~2,200 a request), then C-level splits.
         seen: set[int] = set()
-
-        def rule(c: PostCandidate) -> str | None:
-            if c.tweet_id in seen:
-                return "duplicate tweet_id"
-            seen.add(c.tweet_id)
-            return None
-
-        return split(candidates, rule)
+        add = seen.add
+        first = [i not in seen and not add(i) for i in [c.tweet_id for c in candidates]]  # add() is None
+        if all(first):
+            return keep_all(candidates)
+        removed = list(compress(candidates, map(not_, first)))
+        return FilterResult(list(compress(candidates, first)), removed, reasons=["duplicate tweet_id"] * len(removed))
 
 
 def build(deps: Deps) -> DropDuplicatesFilter:
