@@ -106,6 +106,19 @@ class DerivedRows:
         return [e[1] for e in entries]  # type: ignore[index]
 
 
+CORE_FIELDS = (*_DERIVED, "core_data_hydrated")
+"""The fields :func:`core_columns` gives, in its order (the order :func:`set_core_fields` takes)."""
+
+
+def set_core_fields(c: PostCandidate, row: tuple[Any, ...]) -> None:
+    """Set one row of :func:`core_columns` (:data:`CORE_FIELDS` order) on ``c``: the executor's
+    ``Columns.setter``, 18 plain assignments instead of 18 ``setattr`` passes over ~2,200
+    candidates (~1.6 -> ~0.6 ms a request)."""
+    (c.retweeted_tweet_id, c.retweeted_user_id, c.in_reply_to_tweet_id, c.quoted_tweet_id, c.quoted_user_id,
+     c.conversation_id, c.ancestors, c.text, c.created_at_ms, c.language_code, c.has_video, c.has_media,
+     c.min_video_duration_ms, c.labels, c.subscription_author_id, c.topic_id, c.author_id, c.core_data_hydrated) = row
+
+
 def core_columns(rows: Sequence[tuple[Any, ...]], current_authors: Sequence[int]) -> dict[str, list[Any]]:
     """:func:`core_fields` of many posts as columns, from their :func:`derived_row` rows
     (transposed in one C-level ``zip``; each candidate its own lists)."""
@@ -130,7 +143,8 @@ class CoreDataCandidateHydrator(StoreHydrator):
         rows = [i for i, p in enumerate(ids) if p in posts]
         found_ids = [ids[i] for i in rows]
         derived = self.derived.rows(found_ids, [posts[p] for p in found_ids])
-        return Columns(len(candidates), core_columns(derived, [candidates[i].author_id for i in rows]), rows=rows)
+        return Columns(len(candidates), core_columns(derived, [candidates[i].author_id for i in rows]), rows=rows,
+                       setter=set_core_fields)
 
 
 def build(deps: Deps) -> CoreDataCandidateHydrator:

@@ -55,6 +55,7 @@ def test_inconsistent_columns_are_skipped_whole() -> None:
         "values_not_a_mapping": lambda q, cs: Columns(len(cs), [("x", [1, 2, 3])]),  # type: ignore[arg-type]
         "rows_not_sized": lambda q, cs: Columns(len(cs), {"x": [1]}, rows=iter([0])),  # type: ignore[arg-type]
         "updated_and_failed": lambda q, cs: Columns(len(cs), {"x": [1]}, rows=[0], errors={0: ValueError()}),
+        "setter_not_callable": lambda q, cs: Columns(len(cs), {"x": [1, 2, 3]}, setter="x"),  # type: ignore[arg-type]
     }
     hydrators = [FakeHydrator(name, fn) for name, fn in bad.items()]
     result = _run(CandidatePipeline(name="t_cols_bad", sources=[FakeSource("s", [1, 2, 3])], hydrators=hydrators))
@@ -137,3 +138,32 @@ def test_rows_in_any_order_apply_to_their_candidates() -> None:
     result = _run(CandidatePipeline(name="t_cols_unordered", sources=[FakeSource("s", [1, 2, 3])],
                                     hydrators=[FakeHydrator("h", lambda q, cs: cols)]))
     assert [c.x for c in result.selected] == ["a", None, "c"]
+
+
+def test_a_row_setter_sets_each_candidate_and_a_refusing_candidate_is_an_error() -> None:
+    def set_xy(c: object, row: tuple) -> None:
+        c.x, c.y = row  # type: ignore[attr-defined]
+
+    hyd = FakeHydrator("setter", lambda q, cs: Columns(len(cs), {"x": [cs[0].id * 10, cs[2].id * 10], "y": ["a", "b"]},
+                                                       rows=[0, 2], setter=set_xy))
+    result = _run(CandidatePipeline(name="t_cols_setter", sources=[FakeSource("s", [1, 2, 3])], hydrators=[hyd]))
+    assert [(c.id, c.x, c.y) for c in result.selected] == [(1, 10, "a"), (2, None, None), (3, 30, "b")]
+    assert result.stats.get("hydrator", "setter").kept_count == 2
+
+    def picky(c: object, row: tuple) -> None:  # refuses candidate 2 half-way: the executor re-applies row by row
+        c.x = row[0]  # type: ignore[attr-defined]
+        if c.id == 2:  # type: ignore[attr-defined]
+            raise AttributeError("read-only")
+        c.y = row[1]  # type: ignore[attr-defined]
+
+    @dataclass(frozen=True)
+    class Frozen:
+        id: int
+        x: object = None
+        y: object = None
+
+    targets = [Cand(1), Frozen(2), Cand(3)]
+    columns = Columns(3, {"x": [1, 2, 3], "y": ["a", "b", "c"]}, setter=picky)
+    counts = apply_candidate_results(targets, columns)
+    assert (counts.updated, counts.errors) == (2, 1)
+    assert [(t.x, t.y) for t in targets] == [(1, "a"), (None, None), (3, "c")]

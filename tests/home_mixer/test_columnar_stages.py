@@ -132,3 +132,21 @@ def test_ranker_candidates_are_the_per_candidate_rule_column_by_column() -> None
         assert {name: columns[name].tolist() for name in want} == want
         topics = [c.topic_id or 0 for c in batch]
         assert sids.reshape(-1).tolist() == (topics if any(topics) else [])  # all 0: no semantic ids sent
+
+
+def test_core_data_setter_sets_exactly_its_columns_in_order() -> None:
+    import dataclasses
+
+    from candidate_pipeline.columns import apply_columns
+    from home_mixer.candidate_hydrators.core_data import CORE_FIELDS, set_core_fields
+
+    fields = [f.name for f in dataclasses.fields(PostCandidate)]
+    assert set(CORE_FIELDS) <= set(fields) and len(set(CORE_FIELDS)) == len(CORE_FIELDS)
+    values = {name: [f"{name}-{i}" for i in range(3)] for name in CORE_FIELDS}  # every value distinct
+    by_setattr = [PostCandidate(i + 1, 7) for i in range(3)]
+    by_setter = [PostCandidate(i + 1, 7) for i in range(3)]
+    apply_columns(by_setattr, Columns(3, values))
+    apply_columns(by_setter, Columns(3, values, setter=set_core_fields))
+    for a, b in zip(by_setattr, by_setter, strict=True):
+        assert [getattr(a, f) for f in fields] == [getattr(b, f) for f in fields]
+    assert by_setter[2].text == "text-2" and by_setter[0].core_data_hydrated == "core_data_hydrated-0"
