@@ -8,6 +8,8 @@ from pathlib import Path
 import typer
 from google.protobuf.message import Message
 
+from events.world.config import PRESET_NAMES
+
 
 def _ending_now(config):  # noqa: ANN001, ANN202 - WorldConfig
     """The same world shifted so it ends at the current time: Thunder and the retrieval index keep
@@ -44,7 +46,7 @@ def _source(world: str | None, log: Path | None, movielens: bool, seed: int, end
 def register(groups) -> None:  # noqa: ANN001 - infra.cli.CliGroups
     @groups.root.command("produce")
     def produce_cmd(
-        world: str = typer.Option(None, help="stream a synthetic world: tiny | small | large"),
+        world: str = typer.Option(None, help="stream a synthetic world: " + " | ".join(PRESET_NAMES)),
         log: Path = typer.Option(None, exists=True, file_okay=False, help="stream an event log directory"),  # noqa: B008
         movielens: bool = typer.Option(False, "--movielens", help="stream MovieLens-100K (mapped events)"),
         seed: int = typer.Option(0, help="world seed"),
@@ -69,7 +71,7 @@ def register(groups) -> None:  # noqa: ANN001 - infra.cli.CliGroups
     @groups.root.command("generate")
     def generate_cmd(
         out: Path = typer.Option(..., help="event log directory to write"),  # noqa: B008
-        preset: str = typer.Option("tiny", help="tiny | small | large"),
+        preset: str = typer.Option("tiny", help=" | ".join(PRESET_NAMES)),
         seed: int = typer.Option(0),
         users: int = typer.Option(None, help="override the number of users"),
         days: float = typer.Option(None, help="override the simulated days"),

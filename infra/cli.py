@@ -17,6 +17,7 @@ from pathlib import Path
 
 import typer
 
+from events.world.config import PRESET_NAMES
 from infra.embedded import EmbeddedServices
 from infra.logging_setup import setup_logging
 from infra.settings import connection_settings
@@ -76,7 +77,7 @@ def services(
 @app.command()
 def demo(
     users: int = typer.Option(300, help="users in the synthetic world"),
-    preset: str = typer.Option("tiny", help="world preset the sizes start from: tiny | small | large"),
+    preset: str = typer.Option("tiny", help="world preset the sizes start from: " + " | ".join(PRESET_NAMES)),
     days: float = typer.Option(2.0, help="simulated days, ending now (at most 2: Thunder keeps 48 h)"),
     seed: int = typer.Option(0, help="world, training and replay seed"),
     feeds: int = typer.Option(3, help="how many users' feeds to print (the most active ones)"),

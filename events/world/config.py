@@ -6,6 +6,8 @@ from dataclasses import dataclass, replace
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
+PRESET_NAMES = ("tiny", "small", "small_long", "large")
+"""The names ``WorldConfig.preset`` knows (CLI help texts list them from here)."""
 
 
 @dataclass(frozen=True)

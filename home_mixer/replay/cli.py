@@ -9,6 +9,8 @@ from pathlib import Path
 
 import typer
 
+from events.world.config import PRESET_NAMES
+
 
 def _parse_configs(values: list[str]) -> tuple[tuple[str, str | None], ...]:
     out = []
@@ -24,7 +26,7 @@ def _parse_configs(values: list[str]) -> tuple[tuple[str, str | None], ...]:
 
 def replay(
     log: Path = typer.Option(None, "--log", help="event log directory (events.log format, e.g. a Kafka dump)"),
-    world: str = typer.Option(None, "--world", help="synthetic world preset: tiny, small, large"),
+    world: str = typer.Option(None, "--world", help="synthetic world preset: " + ", ".join(PRESET_NAMES)),
     movielens: bool = typer.Option(False, "--movielens", help="MovieLens-100K (needs recbole==1.2.1)"),
     config: list[str] = typer.Option([], "--config", help="NAME=PATH of a pipeline config (repeatable); "
                                      "default: for_you = home_mixer/configs/default.yaml"),

@@ -217,3 +217,14 @@ def test_write_to_log_round_trip(tmp_path: Path, events) -> None:
     merged = list(log.merged())
     assert len(merged) == len(events)
     assert [m.SerializeToString() for _, m in merged[-100:]] == [m.SerializeToString() for _, m in events[-100:]]
+
+
+def test_preset_names_are_the_presets_the_config_knows() -> None:
+    """The CLI help texts list ``PRESET_NAMES``: each builds, and an unknown name's error lists them."""
+    from events.world.config import PRESET_NAMES
+
+    for name in PRESET_NAMES:
+        assert WorldConfig.preset(name).n_users >= 2
+    with pytest.raises(ValueError, match="choose one of") as info:
+        WorldConfig.preset("huge")
+    assert str(info.value).endswith(str(sorted(PRESET_NAMES)))
