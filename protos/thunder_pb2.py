@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14protos/thunder.proto\x12\x0e\x66oryou.thunder\"\xff\x01\n\tLightPost\x12\x0f\n\x07post_id\x18\x01 \x01(\x03\x12\x11\n\tauthor_id\x18\x02 \x01(\x03\x12\x12\n\ncreated_at\x18\x03 \x01(\x03\x12\x1b\n\x13in_reply_to_post_id\x18\x04 \x01(\x03\x12\x1b\n\x13in_reply_to_user_id\x18\x05 \x01(\x03\x12\x12\n\nis_retweet\x18\x06 \x01(\x08\x12\x10\n\x08is_reply\x18\x07 \x01(\x08\x12\x16\n\x0esource_post_id\x18\x08 \x01(\x03\x12\x16\n\x0esource_user_id\x18\t \x01(\x03\x12\x11\n\thas_video\x18\n \x01(\x08\x12\x17\n\x0f\x63onversation_id\x18\x0b \x01(\x03\"\xb3\x01\n\x18GetInNetworkPostsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\x04\x12\x1a\n\x12\x66ollowing_user_ids\x18\x02 \x03(\x04\x12\x13\n\x0bmax_results\x18\x03 \x01(\r\x12\x19\n\x11\x65xclude_tweet_ids\x18\x04 \x03(\x04\x12\x11\n\talgorithm\x18\x05 \x01(\t\x12\r\n\x05\x64\x65\x62ug\x18\x06 \x01(\x08\x12\x18\n\x10is_video_request\x18\x07 \x01(\x08\"E\n\x19GetInNetworkPostsResponse\x12(\n\x05posts\x18\x01 \x03(\x0b\x32\x19.foryou.thunder.LightPost2\x81\x01\n\x15InNetworkPostsService\x12h\n\x11GetInNetworkPosts\x12(.foryou.thunder.GetInNetworkPostsRequest\x1a).foryou.thunder.GetInNetworkPostsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14protos/thunder.proto\x12\x0e\x66oryou.thunder\"\xff\x01\n\tLightPost\x12\x0f\n\x07post_id\x18\x01 \x01(\x03\x12\x11\n\tauthor_id\x18\x02 \x01(\x03\x12\x12\n\ncreated_at\x18\x03 \x01(\x03\x12\x1b\n\x13in_reply_to_post_id\x18\x04 \x01(\x03\x12\x1b\n\x13in_reply_to_user_id\x18\x05 \x01(\x03\x12\x12\n\nis_retweet\x18\x06 \x01(\x08\x12\x10\n\x08is_reply\x18\x07 \x01(\x08\x12\x16\n\x0esource_post_id\x18\x08 \x01(\x03\x12\x16\n\x0esource_user_id\x18\t \x01(\x03\x12\x11\n\thas_video\x18\n \x01(\x08\x12\x17\n\x0f\x63onversation_id\x18\x0b \x01(\x03\"\xc3\x01\n\x18GetInNetworkPostsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\x04\x12\x1a\n\x12\x66ollowing_user_ids\x18\x02 \x03(\x04\x12\x13\n\x0bmax_results\x18\x03 \x01(\r\x12\x19\n\x11\x65xclude_tweet_ids\x18\x04 \x03(\x04\x12\x11\n\talgorithm\x18\x05 \x01(\t\x12\r\n\x05\x64\x65\x62ug\x18\x06 \x01(\x08\x12\x18\n\x10is_video_request\x18\x07 \x01(\x08\x12\x0e\n\x06packed\x18\x08 \x01(\x08\"w\n\x19GetInNetworkPostsResponse\x12(\n\x05posts\x18\x01 \x03(\x0b\x32\x19.foryou.thunder.LightPost\x12\x30\n\x06packed\x18\x02 \x01(\x0b\x32 .foryou.thunder.PackedLightPosts\"\xeb\x01\n\x10PackedLightPosts\x12\r\n\x05\x63ount\x18\x01 \x01(\x05\x12\x0f\n\x07post_id\x18\x02 \x01(\x0c\x12\x11\n\tauthor_id\x18\x03 \x01(\x0c\x12\x12\n\ncreated_at\x18\x04 \x01(\x0c\x12\x1b\n\x13in_reply_to_post_id\x18\x05 \x01(\x0c\x12\x1b\n\x13in_reply_to_user_id\x18\x06 \x01(\x0c\x12\x16\n\x0esource_post_id\x18\x07 \x01(\x0c\x12\x16\n\x0esource_user_id\x18\x08 \x01(\x0c\x12\x17\n\x0f\x63onversation_id\x18\t \x01(\x0c\x12\r\n\x05\x66lags\x18\n \x01(\x0c\x32\x81\x01\n\x15InNetworkPostsService\x12h\n\x11GetInNetworkPosts\x12(.foryou.thunder.GetInNetworkPostsRequest\x1a).foryou.thunder.GetInNetworkPostsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,9 +34,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LIGHTPOST']._serialized_start=41
   _globals['_LIGHTPOST']._serialized_end=296
   _globals['_GETINNETWORKPOSTSREQUEST']._serialized_start=299
-  _globals['_GETINNETWORKPOSTSREQUEST']._serialized_end=478
-  _globals['_GETINNETWORKPOSTSRESPONSE']._serialized_start=480
-  _globals['_GETINNETWORKPOSTSRESPONSE']._serialized_end=549
-  _globals['_INNETWORKPOSTSSERVICE']._serialized_start=552
-  _globals['_INNETWORKPOSTSSERVICE']._serialized_end=681
+  _globals['_GETINNETWORKPOSTSREQUEST']._serialized_end=494
+  _globals['_GETINNETWORKPOSTSRESPONSE']._serialized_start=496
+  _globals['_GETINNETWORKPOSTSRESPONSE']._serialized_end=615
+  _globals['_PACKEDLIGHTPOSTS']._serialized_start=618
+  _globals['_PACKEDLIGHTPOSTS']._serialized_end=853
+  _globals['_INNETWORKPOSTSSERVICE']._serialized_start=856
+  _globals['_INNETWORKPOSTSSERVICE']._serialized_end=985
 # @@protoc_insertion_point(module_scope)

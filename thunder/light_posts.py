@@ -1,11 +1,14 @@
-"""A query result: light posts newest first, as the serialized response plus the post ids.
+"""Light posts newest first: a query result, or what a client read back.
 
-The response bytes are what the service sends; the per-field columns are only for in-process
-callers and tests, so a result made by a query decodes them from those bytes when first asked
-instead of gathering eight columns per request.
+A query for X's message layout makes a result known by its serialized response and post ids:
+the bytes are what the service sends, and the per-field columns (for in-process callers and
+tests) are decoded from them when first asked instead of gathered per request. A query for the
+packed layout (:mod:`thunder.packed_posts`) gathers the columns themselves, and so does a client.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -14,7 +17,8 @@ from thunder.post_table import HAS_VIDEO, INT_COLUMNS, IS_REPLY, IS_RETWEET
 
 
 class LightPosts:
-    """Copied out of the store under its lock, so it stays valid while ingest goes on."""
+    """Columns (``INT_COLUMNS`` int64 and the ``flags`` bits) of the same posts, row i = post i.
+    A query copies them out of the store under its lock, so they stay valid while ingest goes on."""
 
     def __init__(self, columns: dict[str, np.ndarray], flags: np.ndarray, wire: bytes | None = None) -> None:
         self._columns: dict[str, np.ndarray] | None = columns
@@ -28,6 +32,14 @@ class LightPosts:
         posts = cls.__new__(cls)
         posts._columns, posts._flags, posts._post_ids, posts.wire = None, None, post_ids, wire
         return posts
+
+    @classmethod
+    def from_messages(cls, posts: Sequence[thunder_pb2.LightPost]) -> LightPosts:
+        """The columns of X's one-message-per-post layout."""
+        columns = {name: np.array([getattr(p, name) for p in posts], dtype=np.int64) for name in INT_COLUMNS}
+        flags = np.array([p.is_retweet * IS_RETWEET | p.is_reply * IS_REPLY | p.has_video * HAS_VIDEO for p in posts],
+                         dtype=np.uint8)
+        return cls(columns, flags)
 
     def __len__(self) -> int:
         return len(self._post_ids)
@@ -49,7 +61,5 @@ class LightPosts:
         return self._flags  # type: ignore[return-value]
 
     def _decode(self) -> None:
-        posts = thunder_pb2.GetInNetworkPostsResponse.FromString(self.wire or b"").posts
-        self._columns = {name: np.array([getattr(p, name) for p in posts], dtype=np.int64) for name in INT_COLUMNS}
-        self._flags = np.array([p.is_retweet * IS_RETWEET | p.is_reply * IS_REPLY | p.has_video * HAS_VIDEO
-                                for p in posts], dtype=np.uint8)
+        decoded = LightPosts.from_messages(thunder_pb2.GetInNetworkPostsResponse.FromString(self.wire or b"").posts)
+        self._columns, self._flags = decoded.columns, decoded.flags

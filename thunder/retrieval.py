@@ -32,7 +32,7 @@ from thunder import constants as c
 from thunder.array_ops import sorted_unique
 from thunder.light_posts import LightPosts
 from thunder.post_store import KIND, PostStore, list_ids
-from thunder.post_table import ALIVE, HAS_VIDEO, IS_REPLY, IS_RETWEET
+from thunder.post_table import ALIVE, HAS_VIDEO, INT_COLUMNS, IS_REPLY, IS_RETWEET
 from thunder.posting_lists import NO_TIME, PostingLists, Segments, ranges
 
 _BLOCKED = np.array(sorted(c.BLOCKED_AUTHOR_IDS), dtype=np.int64)
@@ -154,12 +154,18 @@ class InNetworkRetriever:
     def __init__(self, store: PostStore) -> None:
         self.store = store
 
-    def query(self, q: InNetworkQuery) -> LightPosts:
+    def query(self, q: InNetworkQuery, columns: bool = False) -> LightPosts:
+        """The answer as its pre-encoded response bytes, or with ``columns`` as the store's
+        columns of the answered rows (for a packed response: nine gathers instead of a join)."""
         store = self.store
         with store.lock:
             kept, floor = self._candidates(q, store.dense_authors(q.following_ids))
             newest = _newest(kept.created, kept.post_ids, q.max_results, floor)
-            return LightPosts.encoded(store.encoded.gather(kept.rows[newest]), kept.post_ids[newest])
+            rows = kept.rows[newest]
+            if columns:
+                table = store.table
+                return LightPosts({name: table[name][rows] for name in INT_COLUMNS}, table.flags[rows])
+            return LightPosts.encoded(store.encoded.gather(rows), kept.post_ids[newest])
 
     def _candidates(self, q: InNetworkQuery, authors: np.ndarray) -> tuple[Kept, int | None]:
         """Every kept row that can be among the newest ``max_results`` (a superset of them),

@@ -2,8 +2,10 @@
 
 The response is written by :func:`thunder.wire.encode_response` (the handler returns bytes and
 the method is registered with an identity serializer), so clients see an ordinary
-``GetInNetworkPostsResponse``. A query for up to ``inline_max_following`` followees costs well
-under a millisecond of CPU and runs right on the event loop: handing it to a worker thread (X's
+``GetInNetworkPostsResponse``; a request with ``packed`` set gets the posts as columns
+(:mod:`thunder.packed_posts`), copied straight out of the store's column arrays. A query for
+up to ``inline_max_following`` followees costs well under a millisecond of CPU and runs right
+on the event loop: handing it to a worker thread (X's
 ``spawn_blocking``) buys no parallelism under the GIL and costs two thread wake-ups, which on a
 loaded machine each wait for a core. Bigger requests still go to a worker thread so they do not
 stall the loop.
@@ -24,7 +26,7 @@ from thunder.constants import RECENCY_ALGORITHMS
 from thunder.metrics import LATENCY, REQUESTS, RESULTS
 from thunder.post_store import PostStore
 from thunder.retrieval import InNetworkQuery, InNetworkRetriever
-from thunder.wire import encode_response
+from thunder.wire import encode_packed_response, encode_response
 
 log = logging.getLogger(__name__)
 
@@ -74,10 +76,10 @@ class InNetworkPostsServicer:
         self._ok = REQUESTS.labels(instance, "OK")
 
     def answer(self, request: thunder_pb2.GetInNetworkPostsRequest) -> bytes:
-        """Validated query -> serialized response (raises :class:`InvalidRequest`)."""
-        posts = self.retriever.query(query_from_request(request))
+        """Validated query -> serialized response, packed when asked (raises :class:`InvalidRequest`)."""
+        posts = self.retriever.query(query_from_request(request), columns=request.packed)
         self._results.observe(len(posts))
-        return encode_response(posts)
+        return encode_packed_response(posts) if request.packed else encode_response(posts)
 
     async def GetInNetworkPosts(self, request: thunder_pb2.GetInNetworkPostsRequest, context: grpc.aio.ServicerContext) -> bytes:  # noqa: N802
         refusal = self.admission.enter()

@@ -15,6 +15,7 @@ import numpy as np
 
 from protos import thunder_pb2
 from thunder.light_posts import LightPosts
+from thunder.packed_posts import pack_posts
 from thunder.post_table import HAS_VIDEO, IS_REPLY, IS_RETWEET
 
 # LightPost fields in field-number order: (number, column or flag bit)
@@ -83,6 +84,11 @@ def encode_response(posts: LightPosts) -> bytes:
         return posts.wire
     data, sizes = encode_rows(posts.columns, posts.flags)
     return b"".join(data[i * ROW : i * ROW + size] for i, size in enumerate(sizes.tolist()))
+
+
+def encode_packed_response(posts: LightPosts) -> bytes:
+    """The serialized ``GetInNetworkPostsResponse`` with the posts as packed columns."""
+    return thunder_pb2.GetInNetworkPostsResponse(packed=pack_posts(posts.columns, posts.flags)).SerializeToString()
 
 
 def to_protos(posts: LightPosts) -> list[thunder_pb2.LightPost]:

@@ -15,6 +15,8 @@ from infra.topics import key_for
 from protos import events_pb2, thunder_pb2, thunder_pb2_grpc
 from tests.thunder import scenarios as s
 from thunder.client import ThunderClient
+from thunder.light_posts import LightPosts
+from thunder.post_table import HAS_VIDEO, INT_COLUMNS, IS_REPLY, IS_RETWEET
 from thunder.server import ThunderServer, start_thunder
 from thunder.settings import ThunderSettings
 
@@ -42,6 +44,14 @@ def _produce(bootstrap: str, topic: str, events: list[events_pb2.PostEvent | tup
         producer.flush(10)
     finally:
         producer.close()
+
+
+def _messages(posts: LightPosts) -> list[bytes]:
+    """Columns as serialized ``LightPost`` messages (to compare with the message layout)."""
+    cols, flags = posts.columns, posts.flags
+    return [thunder_pb2.LightPost(**{name: int(cols[name][i]) for name in INT_COLUMNS},
+                                  is_retweet=bool(flags[i] & IS_RETWEET), is_reply=bool(flags[i] & IS_REPLY),
+                                  has_video=bool(flags[i] & HAS_VIDEO)).SerializeToString() for i in range(len(posts))]
 
 
 def _settings(**kw) -> ThunderSettings:
@@ -102,6 +112,17 @@ def test_x_scenarios_malformed_health_errors_and_restart(kafka_bootstrap: str, u
                     assert message in (err.value.details() or "")
                 before = await client.get_in_network_posts(1, [2, 3, 4, 5, 10, 100])
                 assert 77 not in [p.post_id for p in before], "deleted post is not served"
+                # packed: the same posts in the same order, as columns only; unpacked stays X's layout
+                for viewer, following in ((1, [2, 3, 4, 5, 10, 100]), (s.REPLY_VIEWER, s.REPLY_FOLLOWING)):
+                    want = await client.get_in_network_posts(viewer, following)
+                    got = await client.get_in_network_columns(viewer, following)
+                    assert _messages(got) == [p.SerializeToString() for p in want]
+                request = thunder_pb2.GetInNetworkPostsRequest(user_id=1, following_user_ids=[2, 3, 4, 5, 10, 100])
+                plain = await stub.GetInNetworkPosts(request)
+                request.packed = True
+                packed = await stub.GetInNetworkPosts(request)
+                assert not plain.HasField("packed") and len(plain.posts) == len(before)
+                assert not packed.posts and packed.packed.count == len(before)
         finally:
             await server.stop()
         # restart: a fresh store replays the same topic and must answer the same
@@ -137,7 +158,7 @@ def test_qps_limit_answers_resource_exhausted(kafka_bootstrap: str, unique_name:
     asyncio.run(scenario())
 
 
-def test_two_shards_merge_to_the_single_store_answer(kafka_bootstrap: str, unique_name: str) -> None:
+def test_two_shards_merge_to_the_single_store_answer_packed_or_not(kafka_bootstrap: str, unique_name: str) -> None:
     topic = f"posts-{unique_name}"
     ensure_topics([topic], partitions=4, bootstrap=kafka_bootstrap)
     rng = np.random.default_rng(11)
@@ -179,6 +200,10 @@ def test_two_shards_merge_to_the_single_store_answer(kafka_bootstrap: str, uniqu
                         got = await sharded.get_in_network_posts(viewer, following, exclude, **kwargs)
                         assert want, "the comparison must not be vacuous"
                         assert [p.SerializeToString() for p in got] == [p.SerializeToString() for p in want]
+                        # packed columns: the same posts in the same order, from one store or merged
+                        for client in (single, sharded):
+                            columns = await client.get_in_network_columns(viewer, following, exclude, **kwargs)
+                            assert _messages(columns) == [p.SerializeToString() for p in want]
         finally:
             for server in servers:
                 await server.stop()
