@@ -54,12 +54,16 @@ def _or_none(column: np.ndarray) -> list[int | None]:
 
 
 def _ancestors(reply_to: np.ndarray, conversation: np.ndarray) -> list[list[int]]:
-    """Per post: [] (not a reply), [parent], or [parent, root] when the root differs."""
-    depth = (reply_to != 0).astype(np.int8) + ((reply_to != 0) & (conversation != 0) & (conversation != reply_to))
-    if not depth.any():
-        return [[] for _ in range(len(depth))]
-    return [[] if d == 0 else [r] if d == 1 else [r, c]
-            for d, r, c in zip(depth.tolist(), reply_to.tolist(), conversation.tolist(), strict=True)]
+    """Per post: [] (not a reply), [parent], or [parent, root] when the root differs (a fresh
+    list each; only the replies are looked at one by one)."""
+    out: list[list[int]] = [[] for _ in range(len(reply_to))]
+    replies = np.flatnonzero(reply_to)
+    roots = conversation[replies]
+    parents = reply_to[replies]
+    for i, parent, root in zip(replies.tolist(), parents.tolist(), np.where(roots != parents, roots, 0).tolist(),
+                               strict=True):
+        out[i] = [parent, root] if root else [parent]
+    return out
 
 
 def candidates_from_columns(posts: LightPosts, served_type: int) -> list[PostCandidate]:
