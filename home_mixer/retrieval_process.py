@@ -39,10 +39,11 @@ async def start_live_retrieval(model: TwoTowerModel, name: str, redis_url: str, 
         await asyncio.to_thread(consumer.stop)
         raise TimeoutError(f"the retrieval index did not catch up within {catch_up_timeout_s:.0f} s")
     state = RedisUserState.from_url(redis_url)
-    handle, _ = await serve(live, state)
+    handle, service = await serve(live, state)
 
     async def stop() -> None:
         await handle.stop(0.5)
+        service.close()
         await state.close()
         await asyncio.to_thread(consumer.stop)
 

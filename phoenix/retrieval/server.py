@@ -23,6 +23,7 @@ from phoenix.retrieval.checkpoints import load_model
 from phoenix.retrieval.features import histories_from_protos
 from phoenix.retrieval.live_index import LiveIndex
 from phoenix.retrieval.packed_hits import pack_hits
+from phoenix.retrieval.search_threads import search_pool
 from protos import recsys_pb2, recsys_pb2_grpc
 from user_state.reader import UserStateReader
 
@@ -42,6 +43,7 @@ class RetrievalService(recsys_pb2_grpc.RecsysRetrievalPredictorServicer):
         self.live = live
         self.user_state = user_state
         self.device = device
+        self._search = search_pool()  # user tower + FAISS off the loop, OpenMP threads set per worker
 
     async def _sequences(self, request: recsys_pb2.RetrieveTopKCandidatesRequest,
                          max_len: int) -> list[recsys_pb2.UserActionSequence]:
@@ -75,8 +77,8 @@ class RetrievalService(recsys_pb2_grpc.RecsysRetrievalPredictorServicer):
                 REQUESTS.labels("unavailable").inc()
                 await context.abort(grpc.StatusCode.UNAVAILABLE, f"user-state store failed: {exc}")
             batch = histories_from_protos(list(request.user_ids), sequences, max_len)
-            result, version = await asyncio.to_thread(
-                self.live.retrieve, batch, request.top_k, list(request.exclude_post_ids))
+            result, version = await asyncio.get_running_loop().run_in_executor(
+                self._search, self.live.retrieve, batch, request.top_k, list(request.exclude_post_ids))
         response = recsys_pb2.RetrieveTopKCandidatesResponse(model_version=version, index_size=len(self.live))
         for row, user_id in enumerate(request.user_ids):
             scored = response.top_k_candidates.add(user_id=user_id)
@@ -92,6 +94,10 @@ class RetrievalService(recsys_pb2_grpc.RecsysRetrievalPredictorServicer):
                     score=score)
         REQUESTS.labels("ok").inc()
         return response
+
+    def close(self) -> None:
+        """Let the search workers exit once the searches in flight are done."""
+        self._search.shutdown(wait=False)
 
     async def ReloadModel(self, request, context):  # noqa: N802 - gRPC method name
         if not request.checkpoint_path:
