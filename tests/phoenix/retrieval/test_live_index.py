@@ -96,3 +96,11 @@ def test_reload_refuses_a_model_of_another_width(live):
     with pytest.raises(ValueError, match="dim"):
         live.reload(tiny_model(dim=32), "v3")
     assert live.model_version == "v1"
+
+
+def test_the_posts_consumer_waits_idle_wait_ms_when_no_post_comes(live):
+    consumer = live.consumer("posts", bootstrap="127.0.0.1:1", idle_wait_ms=250)  # never started
+    assert consumer.poll_timeout_ms == 250
+    assert consumer.consumer_overrides == {"fetch_max_wait_ms": 250}
+    with pytest.raises(ValueError, match="idle_wait_ms must be >= 1"):
+        live.consumer("posts", idle_wait_ms=0)
