@@ -19,7 +19,10 @@ from protos import events_pb2, recsys_pb2, thunder_pb2
 
 @runtime_checkable
 class ThunderClient(Protocol):
-    """In-network post store (X's InNetworkPostsService)."""
+    """In-network post store (X's InNetworkPostsService). A client may also offer
+    ``get_in_network_columns`` (same arguments, the posts as ``thunder.light_posts.LightPosts``
+    columns): ThunderSource then reads that instead (the gRPC client and replay's in-process
+    Thunder do; a minimal client or fake need not)."""
 
     async def get_in_network_posts(
         self,

@@ -156,7 +156,8 @@ class InNetworkRetriever:
 
     def query(self, q: InNetworkQuery, columns: bool = False) -> LightPosts:
         """The answer as its pre-encoded response bytes, or with ``columns`` as the store's
-        columns of the answered rows (for a packed response: nine gathers instead of a join)."""
+        columns of the answered rows, flags without the store's ALIVE bit (for a packed response:
+        nine gathers instead of a join)."""
         store = self.store
         with store.lock:
             kept, floor = self._candidates(q, store.dense_authors(q.following_ids))
@@ -164,7 +165,7 @@ class InNetworkRetriever:
             rows = kept.rows[newest]
             if columns:
                 table = store.table
-                return LightPosts({name: table[name][rows] for name in INT_COLUMNS}, table.flags[rows])
+                return LightPosts({name: table[name][rows] for name in INT_COLUMNS}, table.flags[rows] & ~ALIVE)
             return LightPosts.encoded(store.encoded.gather(rows), kept.post_ids[newest])
 
     def _candidates(self, q: InNetworkQuery, authors: np.ndarray) -> tuple[Kept, int | None]:

@@ -33,6 +33,7 @@ from phoenix.ranker.request import to_score_requests
 from phoenix.retrieval.features import histories_from_protos
 from phoenix.retrieval.live_index import LiveIndex
 from protos import events_pb2, recsys_pb2, thunder_pb2
+from thunder.light_posts import LightPosts
 from thunder.post_batch import PostBatch
 from thunder.post_store import PostStore
 from thunder.retrieval import InNetworkQuery, InNetworkRetriever
@@ -93,6 +94,19 @@ class InProcessThunder:
         self.flush()
         query = InNetworkQuery.build(user_id, following_ids, exclude_ids, max_results, is_video_request)
         return to_protos(self.retriever.query(query))
+
+    async def get_in_network_columns(
+        self,
+        user_id: int,
+        following_ids: Sequence[int],
+        exclude_ids: Sequence[int],
+        max_results: int,
+        is_video_request: bool,
+    ) -> LightPosts:
+        """The same posts as columns (what ThunderSource reads first), as the gRPC client's."""
+        self.flush()
+        query = InNetworkQuery.build(user_id, following_ids, exclude_ids, max_results, is_video_request)
+        return self.retriever.query(query, columns=True)
 
 
 class InProcessRanker:

@@ -135,3 +135,22 @@ def test_no_future_post_is_served() -> None:
                      RandomStrategy(state.pool, elig, seed=0)):
         assert future.created.post_id not in serve(strategy)
     assert np.all(state.pool.recent(T0, 48 * HOUR)[2] <= T0 + HOUR)
+
+
+def test_in_process_thunder_columns_are_its_posts() -> None:
+    """ThunderSource reads the in-process Thunder's columns: the same posts, in the same order,
+    as its messages."""
+    import numpy as np
+
+    from thunder.light_posts import LightPosts
+
+    state, _, ids = build_state()
+    args = (VIEWER, [10, 20], [], 100, False)
+    messages = asyncio.run(state.thunder.get_in_network_posts(*args))
+    columns = asyncio.run(state.thunder.get_in_network_columns(*args))
+    assert messages and columns.post_ids == [p.post_id for p in messages]
+    expected = LightPosts.from_messages(messages)
+    for name, column in expected.columns.items():
+        np.testing.assert_array_equal(columns.columns[name], column)
+    np.testing.assert_array_equal(columns.flags, expected.flags)
+    assert set(columns.post_ids) <= set(ids.values())
