@@ -91,9 +91,7 @@ class InProcessThunder:
         max_results: int,
         is_video_request: bool,
     ) -> list[thunder_pb2.LightPost]:
-        self.flush()
-        query = InNetworkQuery.build(user_id, following_ids, exclude_ids, max_results, is_video_request)
-        return to_protos(self.retriever.query(query))
+        return to_protos(self._answer(user_id, following_ids, exclude_ids, max_results, is_video_request))
 
     async def get_in_network_columns(
         self,
@@ -104,9 +102,11 @@ class InProcessThunder:
         is_video_request: bool,
     ) -> LightPosts:
         """The same posts as columns (what ThunderSource reads first), as the gRPC client's."""
+        return self._answer(user_id, following_ids, exclude_ids, max_results, is_video_request, columns=True)
+
+    def _answer(self, *query_args: object, columns: bool = False) -> LightPosts:
         self.flush()
-        query = InNetworkQuery.build(user_id, following_ids, exclude_ids, max_results, is_video_request)
-        return self.retriever.query(query, columns=True)
+        return self.retriever.query(InNetworkQuery.build(*query_args), columns=columns)  # type: ignore[arg-type]
 
 
 class InProcessRanker:
