@@ -84,6 +84,9 @@ def demo(
     fresh: bool = typer.Option(False, "--fresh", help="ignore cached world + checkpoints in OUT/checkpoints"),
     out: Path = typer.Option(Path("runs/demo"), "--out", help="working folder (world, checkpoints, logs, replay)"),  # noqa: B008
     skip_replay: bool = typer.Option(False, "--skip-replay", help="stop after the feeds"),
+    serve: bool = typer.Option(
+        False, "--serve", help="keep the services up after the feeds for your own requests, until Ctrl-C (no replay)"
+    ),
     replay_requests: int = typer.Option(20, help="request points in the replay comparison"),
     ranker_steps: int = typer.Option(300, help="ranker training steps"),
 ) -> None:
@@ -93,7 +96,7 @@ def demo(
     from infra.supervisor import ServiceFailed
 
     options = DemoOptions(users=users, preset=preset, days=days, seed=seed, feeds=feeds, fresh=fresh, out=out,
-                          skip_replay=skip_replay, replay_requests=replay_requests, ranker_steps=ranker_steps)
+                          skip_replay=skip_replay, serve=serve, replay_requests=replay_requests, ranker_steps=ranker_steps)
     try:
         options.validate()
         code = run_demo(options)

@@ -37,7 +37,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from infra.embedded import EmbeddedServices, free_port
-from infra.supervisor import ServiceProcess, Supervisor
+from infra.supervisor import ServiceFailed, ServiceProcess, Supervisor
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
@@ -57,6 +57,7 @@ class DemoOptions:
     fresh: bool = False
     out: Path = Path("runs/demo")
     skip_replay: bool = False
+    serve: bool = False  # keep the services up after the feeds until Ctrl-C (then no replay)
     replay_requests: int = 20
     ranker_steps: int = 300
     retrieval_epochs: int = 4
@@ -357,6 +358,20 @@ def run_replay_comparison(options: DemoOptions, data: DemoData, console: Console
                   f"showed; full report: {paths['markdown']}")
 
 
+def serve_until_interrupted(processes: list[ServiceProcess], console: Console, poll_s: float = 0.5) -> None:
+    """Keep the demo's services up for the user's own requests until Ctrl-C (KeyboardInterrupt
+    unwinds through the caller's ``with`` blocks, which stop everything). A service that exits
+    meanwhile ends the wait with :class:`ServiceFailed` instead of leaving a half-dead stack."""
+    mixer = processes[-1]
+    console.print(f"serving until Ctrl-C: foryou.home_mixer.ForYouFeedService on {mixer.health_address} "
+                  "(gRPC with reflection; from Python: home_mixer.feed_client.FeedClient)")
+    while True:
+        for process in processes:
+            if process.process is not None and process.process.poll() is not None:
+                raise ServiceFailed(f"{process.name} exited with {process.process.returncode}:\n{process.log_tail()}")
+        time.sleep(poll_s)
+
+
 # -- the whole demo ---------------------------------------------------------------------------------
 
 
@@ -398,6 +413,8 @@ def run_demo(options: DemoOptions, console: Console | None = None) -> int:
                 for viewer, response in asyncio.run(fetch_feeds(processes[-1].health_address or "", users, 35)):
                     console.print(feed_table(viewer, response, rows=10))
                     console.print(feed_summary(response))
+                if options.serve:
+                    serve_until_interrupted(processes, console)
             console.print(f"services stopped (logs in {options.out / 'logs'})")
         console.rule("[bold]5. replay: two configurations side by side")
         if options.skip_replay:
