@@ -29,6 +29,10 @@ def _env(marker: str) -> dict[str, str]:
     return {**env, "FORYOU_DEMO_TEST_MARKER": marker, "COLUMNS": "160"}
 
 
+def _sigint_default() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _processes_with(marker: str) -> list[int]:
     """Live pids whose environment carries the marker (zombies are gone once reaped)."""
     needle = f"FORYOU_DEMO_TEST_MARKER={marker}".encode()
@@ -81,6 +85,9 @@ def test_ctrl_c_stops_every_process(demo_out: Path) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "infra.cli", "demo", *DEMO_ARGS, "--serve", "--out", str(demo_out)],
         cwd=ROOT, env=_env(marker), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        # as a terminal's Ctrl-C finds it: a suite started in the background by a non-interactive
+        # shell inherits SIGINT ignored, and the demo would then run on (or to its end)
+        preexec_fn=_sigint_default,  # noqa: PLW1509 - single call in the child, before exec
     )
     seen: list[str] = []
     try:
