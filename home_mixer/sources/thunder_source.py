@@ -17,33 +17,8 @@ from home_mixer.deps import Deps, ThunderClient
 from home_mixer.models import FeedQuery, PostCandidate
 from home_mixer.params import THUNDER_MAX_RESULTS
 from protos import recsys_pb2 as rp
-from protos import thunder_pb2
 from thunder.light_posts import LightPosts
 from thunder.post_table import HAS_VIDEO
-
-
-def candidate_from_light_post(post: thunder_pb2.LightPost, served_type: int) -> PostCandidate:
-    """X's mapping: ``retweeted_tweet_id = source_post_id``; ancestors = parent, then the root
-    conversation when it differs from the parent. (:func:`candidates_from_columns` is the same
-    mapping for many posts at once.)"""
-    reply_to = post.in_reply_to_post_id or None
-    ancestors: list[int] = []
-    if reply_to:
-        ancestors.append(reply_to)
-        if post.conversation_id and post.conversation_id != reply_to:
-            ancestors.append(post.conversation_id)
-    return PostCandidate(
-        tweet_id=post.post_id,
-        author_id=post.author_id,
-        served_type=served_type,
-        retweeted_tweet_id=post.source_post_id or None,
-        retweeted_user_id=post.source_user_id or None,
-        in_reply_to_tweet_id=reply_to,
-        conversation_id=post.conversation_id or None,
-        ancestors=ancestors,
-        has_video=post.has_video,
-        created_at_ms=post.created_at * 1000 if post.created_at else None,
-    )
 
 
 def _or_none(column: np.ndarray) -> list[int | None]:
@@ -67,7 +42,10 @@ def _ancestors(reply_to: np.ndarray, conversation: np.ndarray) -> list[list[int]
 
 
 def candidates_from_columns(posts: LightPosts, served_type: int) -> list[PostCandidate]:
-    """:func:`candidate_from_light_post` of every post, each field converted a column at a time."""
+    """X's mapping of Thunder's light posts to candidates (``retweeted_tweet_id = source_post_id``;
+    ancestors = the parent, then the root conversation when it differs from the parent; 0 = unset
+    -> None), each field converted a column at a time (tests compare it with a per-post
+    reference of the same mapping)."""
     cols = posts.columns
     reply_to = cols["in_reply_to_post_id"]
     created = cols["created_at"].tolist()
@@ -84,7 +62,7 @@ def candidates_from_columns(posts: LightPosts, served_type: int) -> list[PostCan
         strict=True,
     )
     # positional up to created_at_ms (a fifth cheaper than keywords; the tests compare every
-    # field with candidate_from_light_post's): tweet, author, served type, retweeted tweet and
+    # field with a per-post reference): tweet, author, served type, retweeted tweet and
     # user, parent, quoted tweet and user, conversation, ancestors, text, created_at_ms
     return [
         PostCandidate(post_id, author_id, served_type, source_post, source_user, parent, None, None, conversation,

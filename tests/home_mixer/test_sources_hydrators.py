@@ -16,10 +16,11 @@ from home_mixer.models import FeedQuery, PostCandidate
 from home_mixer.query_hydrators.cached_posts import CachedPostsQueryHydrator
 from home_mixer.query_hydrators.social_graph import FollowedUserIdsQueryHydrator
 from home_mixer.sources.phoenix_source import PhoenixSource
-from home_mixer.sources.thunder_source import ThunderSource, candidate_from_light_post
+from home_mixer.sources.thunder_source import ThunderSource, candidates_from_columns
 from protos import recsys_pb2 as rp
 from protos import thunder_pb2
 from tests.home_mixer.fakes import NOW_MS, FakeFeedState, FakeRetrieval, FakeThunder, FakeUserState, World
+from thunder.light_posts import LightPosts
 from user_state.reader import AuthorStats
 
 V = 1
@@ -37,13 +38,17 @@ def hydrate(h, query, cands):
 
 
 def test_light_post_mapping_ancestors_and_repost_ids() -> None:
+    def mapped(post: thunder_pb2.LightPost) -> PostCandidate:
+        (c,) = candidates_from_columns(LightPosts.from_messages([post]), rp.ServedType.FOR_YOU_IN_NETWORK)
+        return c
+
     reply = thunder_pb2.LightPost(post_id=5, author_id=2, in_reply_to_post_id=4, conversation_id=1, is_reply=True)
-    c = candidate_from_light_post(reply, rp.ServedType.FOR_YOU_IN_NETWORK)
+    c = mapped(reply)
     assert c.ancestors == [4, 1] and c.in_reply_to_tweet_id == 4
     direct = thunder_pb2.LightPost(post_id=5, author_id=2, in_reply_to_post_id=1, conversation_id=1)
-    assert candidate_from_light_post(direct, 1).ancestors == [1]
+    assert mapped(direct).ancestors == [1]
     repost = thunder_pb2.LightPost(post_id=6, author_id=2, is_retweet=True, source_post_id=3, source_user_id=9)
-    c = candidate_from_light_post(repost, 1)
+    c = mapped(repost)
     assert c.retweeted_tweet_id == 3 and c.retweeted_user_id == 9 and c.ancestors == [] and c.in_reply_to_tweet_id is None
 
 

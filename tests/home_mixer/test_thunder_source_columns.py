@@ -11,10 +11,11 @@ import pytest
 
 from home_mixer.models import FeedQuery
 from home_mixer.sources import thunder_source
-from home_mixer.sources.thunder_source import ThunderSource, candidate_from_light_post
+from home_mixer.sources.thunder_source import ThunderSource
 from protos import recsys_pb2 as rp
 from protos import thunder_pb2
 from tests.home_mixer.fakes import NOW_MS
+from tests.home_mixer.thunder_reference import candidate_from_light_post
 from thunder.light_posts import LightPosts
 from thunder.packed_posts import PackedPostsError, pack_posts, posts_of_response
 from thunder.post_table import INT_COLUMNS
