@@ -202,6 +202,9 @@ class _ConsumerLoop(ABC):
                     continue
                 if any(batches.values()):
                     self._process(batches)
+                    # after the batch: ``consumed`` counts messages fully handled, so a reader
+                    # seeing it reach N also sees their applied / malformed / failed counts
+                    self._count_consumed(batches)
                     if self.group_id:
                         self._commit(consumer)
                 self._update_lag(consumer)
@@ -300,7 +303,6 @@ class EventConsumer(_ConsumerLoop, Generic[M]):
         self.validator = validator
 
     def _process(self, batches: dict[TopicPartition, list]) -> None:
-        self._count_consumed(batches)
         decoded: list[Record[M]] = []
         for records in batches.values():
             for r in records:
@@ -356,7 +358,6 @@ class RawBatchConsumer(_ConsumerLoop):
         self.handler = handler
 
     def _process(self, batches: dict[TopicPartition, list]) -> None:
-        self._count_consumed(batches)
         records: list = []
         values: list[bytes] = []
         runs: list[tuple[str, int, int]] = []
