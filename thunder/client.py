@@ -47,6 +47,11 @@ def merge_columns(parts: Sequence[LightPosts], max_results: int) -> LightPosts:
     return LightPosts({name: col[order] for name, col in columns.items()}, flags[order])
 
 
+def _merged_limit(max_results: int, is_video_request: bool) -> int:
+    """How many posts the shards' merged answer keeps (the server's default when 0)."""
+    return max_results or (c.MAX_VIDEOS_TO_RETURN if is_video_request else c.MAX_POSTS_TO_RETURN)
+
+
 class ThunderClient:
     """``async with ThunderClient([...]) as client:`` or call :meth:`close` when done."""
 
@@ -92,8 +97,7 @@ class ThunderClient:
         parts = [posts_of_response(r) for r in await self._ask(request)]
         if len(parts) == 1:
             return parts[0]
-        limit = max_results or (c.MAX_VIDEOS_TO_RETURN if is_video_request else c.MAX_POSTS_TO_RETURN)
-        return merge_columns(parts, limit)
+        return merge_columns(parts, _merged_limit(max_results, is_video_request))
 
     async def get_in_network_posts(
         self,
@@ -109,8 +113,7 @@ class ThunderClient:
         responses = await self._ask(request)
         if len(responses) == 1:
             return list(responses[0].posts)
-        limit = max_results or (c.MAX_VIDEOS_TO_RETURN if is_video_request else c.MAX_POSTS_TO_RETURN)
-        return merge_by_recency([r.posts for r in responses], limit)
+        return merge_by_recency([r.posts for r in responses], _merged_limit(max_results, is_video_request))
 
 
 __all__ = ["ThunderClient", "merge_by_recency", "merge_columns"]
