@@ -295,7 +295,7 @@ class Attention(nn.Module):
             q_weight = own_weight = torch.full(
                 (c.head_dim,), scale, dtype=cache_k.dtype, device=cache_k.device
             )
-        keys = torch.matmul(cache_k, rotation.transpose(-1, -2)[:, None]) * q_weight
+        keys = (torch.matmul(cache_k, rotation.transpose(-1, -2)[:, None]) * q_weight).to(cache_v.dtype)
         return CandidateView(
             keys.repeat_interleave(groups, 1), cache_v.repeat_interleave(groups, 1), own_weight
         )
@@ -322,10 +322,11 @@ class Attention(nn.Module):
         own = (q.view(b, t, kvh, h // kvh, d) * (k * view.own_weight)[:, :, :, None]).sum(-1)
         out_p, lse = _prefix_attention(q.transpose(1, 2), view.keys, view.values, key_bias)
         w = torch.sigmoid(own.view(b, t, h) - lse.transpose(1, 2))  # weight of the own key
+        dt = out_p.dtype  # autocast can leave v, w and out_p in different dtypes; lerp needs one
         out = torch.lerp(
             out_p.transpose(1, 2).reshape(b, t, kvh, h // kvh, d),
-            v[:, :, :, None],
-            w.reshape(b, t, kvh, -1, 1),
+            v[:, :, :, None].to(dt),
+            w.reshape(b, t, kvh, -1, 1).to(dt),
         )
         return self.o_proj(out.reshape(b, t, h * d))
 
@@ -354,7 +355,11 @@ def _prefix_attention(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Attention of pre-scaled ``q [B, G, M, d]`` over ``k, v [B, G, P, d]``: (output, log-sum-exp
     ``[B, G, M]``). On CPU it is torch's fused flash kernel (it returns the log-sum-exp the
-    split softmax needs); elsewhere, or without that kernel, the same sums written out."""
+    split softmax needs); elsewhere, or without that kernel, the same sums written out.
+    Queries and bias take the keys' dtype (they differ under autocast; a no-op otherwise)."""
+    q = q.to(k.dtype)
+    if key_bias is not None:
+        key_bias = key_bias.to(k.dtype)
     if _FLASH_CPU is not None and q.device.type == "cpu" and not torch.is_grad_enabled():
         return _FLASH_CPU(q, k, v, attn_mask=key_bias, scale=1.0)
     scores = q @ k.transpose(-1, -2)

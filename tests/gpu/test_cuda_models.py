@@ -68,6 +68,18 @@ def test_cuda_candidate_isolation_and_kv_cache() -> None:
     assert torch.allclose(torch.cat([c[1] for c in chunks], 1), dwell, atol=1e-4)
 
 
+def test_cuda_kv_cached_path_under_bf16_autocast() -> None:
+    model = _model(CUDA)
+    users = [_user(1, 16), _user(2, 3), UserContext(3, [])]
+    batch = build_batch(users, [_cands(9, s) for s in range(3)], NOW, model.cfg).to(CUDA)
+    with torch.inference_mode():
+        ref, _ = model.score_cached(model.encode_prefix(batch), batch)
+        with torch.autocast("cuda", dtype=torch.bfloat16):
+            bf, _ = model.score_cached(model.encode_prefix(batch), batch)
+    assert bf.dtype == torch.bfloat16
+    assert torch.allclose(bf.float(), ref, atol=0.05)
+
+
 def test_cuda_engine_matches_cpu_engine_across_chunking() -> None:
     requests = [ScoreRequest(_user(u, 20), _cands(37 + u, u), NOW) for u in range(1, 5)]
     cpu = RankerEngine(_model("cpu"), "v", "cpu", chunk_size=512).score(requests)

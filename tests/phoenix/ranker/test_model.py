@@ -72,6 +72,23 @@ def test_kv_cached_equals_full_masked_path_for_a_batch_of_users() -> None:
     assert torch.allclose(full_d, cached_d, atol=1e-4)
 
 
+def test_kv_cached_path_runs_under_bf16_autocast() -> None:
+    """Autocast leaves the cached path's pieces in mixed dtypes (bf16 projections, fp32 norms and
+    log-sum-exp); it must still run and agree with the fp32 answer to bf16 precision."""
+    model = _model()
+    users = [_user(1, 16), _user(2, 3), _user(3, 0)]  # padded prefixes take the key-bias path
+    batch = build_batch(users, [_cands(7, s) for s in range(3)], NOW, model.cfg)
+    with torch.inference_mode():
+        ref_l, ref_d = model.score_cached(model.encode_prefix(batch), batch)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            bf_l, bf_d = model.score_cached(model.encode_prefix(batch), batch)
+            full_l, _ = model(batch)
+    assert bf_l.dtype == torch.bfloat16
+    assert torch.allclose(bf_l.float(), ref_l, atol=0.05)
+    assert torch.allclose(bf_d.float(), ref_d, atol=0.1)
+    assert torch.allclose(bf_l.float(), full_l.float(), atol=0.05)
+
+
 def test_new_user_and_padding_give_finite_scores() -> None:
     model = _model()
     logits, dwell = _score(model, [UserContext(99, [])], [_cands(3)])
