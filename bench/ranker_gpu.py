@@ -3,7 +3,7 @@
     python -m bench ranker_gpu [--quick] [--record]
 
 Same serving config and synthetic requests as ``python -m bench ranker`` (d=128, 4 layers, history
-256, 1,000 candidates per user). What it separates, because on a GPU they differ by an order of
+320, 1,000 candidates per user). What it separates, because on a GPU they differ by an order of
 magnitude:
 
 * ``gpu_p50_ms_<U>_users_x_1000``: the whole ``RankerEngine.score`` call for U users (hashing and
@@ -12,7 +12,10 @@ magnitude:
   what a loaded server reaches).
 * ``gpu_model_p50_ms_<U>_users_x_1000``: the forward passes alone on an already-built batch, fp32
   and under bf16 autocast; ``gpu_featurize_p50_ms_<U>_users`` the CPU feature building.
-* ``gpu_kv_speedup``: X's layout (64 candidates per full masked sequence) / the KV-cached path.
+* ``gpu_kv_speedup``: X's layout (64 candidates per full masked sequence) / the KV-cached path,
+  wall time. At one user both are bound by kernel launches, not by the GPU, so also:
+  ``gpu_*_kernel_ms_1000`` (time the GPU spent in kernels, from the profiler), ``gpu_*_launches``
+  and ``gpu_kv_kernel_speedup`` (the ratio of GPU work).
 * ``train_examples_per_s_gpu``: steady-state training (a warm-up run first, so CUDA context,
   kernel selection and lazy imports are not timed), examples of 16 candidates, batch 256.
 
@@ -50,6 +53,20 @@ def _p50_ms(fn: Callable[[], object], reps: int) -> float:
         torch.cuda.synchronize()
         times.append((time.perf_counter() - t) * 1000)
     return statistics.median(times)
+
+
+def _kernel_work(fn: Callable[[], object]) -> tuple[float, int]:
+    """(milliseconds the GPU spent in kernels, kernel launches) for one call of ``fn``."""
+    from torch.profiler import ProfilerActivity, profile
+
+    fn()
+    torch.cuda.synchronize()
+    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+        fn()
+        torch.cuda.synchronize()
+    events = prof.key_averages()
+    launches = sum(e.count for e in events if e.key.startswith("cudaLaunchKernel"))
+    return sum(e.self_device_time_total for e in events) / 1000, launches
 
 
 def _examples(cfg: RankerConfig, n: int, seed: int) -> list[Example]:
@@ -91,12 +108,22 @@ def _serving(cfg: RankerConfig, users: list[int], reps: int) -> dict:
                 out[f"gpu_model_bf16_p50_ms_{u}_users_x_1000"] = round(_p50_ms(model_only, reps), 2)
         one = build_batch([_request(cfg, 1000).user], [_request(cfg, 1000).candidates], NOW, cfg)
         x_batch, one = x_layout(one).to("cuda"), one.to("cuda")
-        kv = _p50_ms(lambda: device_model.score_cached(device_model.encode_prefix(one), one), reps)
+        def kv_path():
+            return device_model.score_cached(device_model.encode_prefix(one), one)
+
+        kv = _p50_ms(kv_path, reps)
         full = _p50_ms(lambda: device_model(x_batch), reps)
+        kv_kernel_ms, kv_launches = _kernel_work(kv_path)
+        full_kernel_ms, full_launches = _kernel_work(lambda: device_model(x_batch))
     out["gpu_candidates_per_s"] = round(best_rate)
     out["gpu_kv_model_p50_ms_1000"] = round(kv, 3)
     out["gpu_full_mask_p50_ms_1000"] = round(full, 3)
     out["gpu_kv_speedup"] = round(full / kv, 2)
+    out["gpu_kv_kernel_ms_1000"] = round(kv_kernel_ms, 3)
+    out["gpu_full_mask_kernel_ms_1000"] = round(full_kernel_ms, 3)
+    out["gpu_kv_kernel_speedup"] = round(full_kernel_ms / kv_kernel_ms, 2)
+    out["gpu_kv_launches"] = kv_launches
+    out["gpu_full_mask_launches"] = full_launches
     return out
 
 
@@ -125,7 +152,7 @@ def main(argv: list[str]) -> int:
     cfg = RankerConfig()
     reps = 5 if args.quick else 20
     result = {
-        "config": "d=128, 4 layers, 4q/2kv heads x 32, history 256, 1000 candidates per user, chunk 2800",
+        "config": f"d=128, 4 layers, 4q/2kv heads x 32, history {cfg.history_len}, 1000 candidates per user, chunk 2800",
         "gpu_name": torch.cuda.get_device_name(0),
         "torch": torch.__version__,
         **_serving(cfg, [1, 8] if args.quick else [1, 8, 32], reps),

@@ -348,6 +348,9 @@ def _unit_rms(x: torch.Tensor, eps: float) -> torch.Tensor:
 
 
 _FLASH_CPU = getattr(torch.ops.aten, "_scaled_dot_product_flash_attention_for_cpu", None)
+# CUDA's memory-efficient kernel also returns the log-sum-exp (rows padded to a multiple of 32):
+# one launch instead of the six the written-out sums take, and a GPU this small is launch-bound.
+_EFFICIENT_CUDA = getattr(torch.ops.aten, "_scaled_dot_product_efficient_attention", None)
 
 
 def _prefix_attention(
@@ -362,11 +365,24 @@ def _prefix_attention(
         key_bias = key_bias.to(k.dtype)
     if _FLASH_CPU is not None and q.device.type == "cpu" and not torch.is_grad_enabled():
         return _FLASH_CPU(q, k, v, attn_mask=key_bias, scale=1.0)
+    if _EFFICIENT_CUDA is not None and q.device.type == "cuda" and not torch.is_grad_enabled():
+        bias = None if key_bias is None else _aligned_bias(key_bias).expand(*q.shape[:3], k.shape[2])
+        out, lse = _EFFICIENT_CUDA(q, k, v, bias, True, scale=1.0)[:2]
+        return out, lse[..., : q.shape[2]]
     scores = q @ k.transpose(-1, -2)
     if key_bias is not None:
         scores = scores + key_bias
     lse = torch.logsumexp(scores, -1)
     return torch.exp(scores - lse[..., None]) @ v, lse
+
+
+def _aligned_bias(key_bias: torch.Tensor) -> torch.Tensor:
+    """``key_bias [B, 1, 1, P]`` as a view into storage whose rows are padded to a multiple of 16
+    (the CUDA kernel reads the bias with aligned loads; SDPA's own wrapper pads the same way)."""
+    p = key_bias.shape[-1]
+    padded = key_bias.new_zeros(*key_bias.shape[:-1], -(-p // 16) * 16)
+    padded[..., :p] = key_bias
+    return padded[..., :p]
 
 
 class MLP(nn.Module):
@@ -379,7 +395,7 @@ class MLP(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         hidden = self.up(x)
-        if torch.is_grad_enabled():
+        if torch.is_grad_enabled() or hidden.device.type != "cpu":  # one fused kernel off the CPU
             return self.down(F.gelu(hidden, approximate="tanh"))
         return self.down(_gelu_tanh_inplace(hidden))
 

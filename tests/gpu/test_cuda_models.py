@@ -80,6 +80,26 @@ def test_cuda_kv_cached_path_under_bf16_autocast() -> None:
     assert torch.allclose(bf.float(), ref, atol=0.05)
 
 
+def test_cuda_prefix_attention_kernel_equals_written_out_sums() -> None:
+    """The fused CUDA kernel (output and log-sum-exp) against the same sums written out, with and
+    without padded prefix keys, at a key count that is not a multiple of 16."""
+    from phoenix.transformer import _prefix_attention
+
+    gen = torch.Generator(device=CUDA).manual_seed(0)
+    q = torch.randn(2, 4, 37, 32, device=CUDA, generator=gen) / 32**0.5
+    k, v = (torch.randn(2, 4, 257, 32, device=CUDA, generator=gen) for _ in range(2))
+    valid = torch.ones(2, 257, dtype=torch.bool, device=CUDA)
+    valid[1, :100] = False
+    bias = torch.zeros(2, 257, device=CUDA).masked_fill(~valid, float("-inf"))[:, None, None, :]
+    for key_bias in (None, bias):
+        with torch.inference_mode():
+            out, lse = _prefix_attention(q, k, v, key_bias)
+        scores = q @ k.transpose(-1, -2) + (0 if key_bias is None else key_bias)
+        ref_lse = torch.logsumexp(scores, -1)
+        assert torch.allclose(lse, ref_lse, atol=1e-4)
+        assert torch.allclose(out, torch.softmax(scores, -1) @ v, atol=1e-4)
+
+
 def test_cuda_engine_matches_cpu_engine_across_chunking() -> None:
     requests = [ScoreRequest(_user(u, 20), _cands(37 + u, u), NOW) for u in range(1, 5)]
     cpu = RankerEngine(_model("cpu"), "v", "cpu", chunk_size=512).score(requests)
