@@ -1,7 +1,7 @@
 """Ranker latency: KV-cached vs full-sequence masked scoring of 1,000 candidates for one user.
 
 Serving config (``RankerConfig()`` defaults): d=128, 4 layers, 4 query / 2 kv heads of 32,
-qk-norm, FFN 256, 2 mmh3 hashes per id into 64-wide tables, history 256 (all slots filled),
+qk-norm, FFN 256, 2 mmh3 hashes per id into 64-wide tables, history 320 (all slots filled),
 semantic ids and history-match features, 1,000 candidates, the engine's chunk (1,024: one chunk).
 ``cpu_p50_ms_1000`` is the whole engine call (hashing and feature building included);
 ``*_model_ms`` are the forward passes alone.
@@ -10,7 +10,7 @@ Two full-sequence baselines, measured in the same run:
 
 * ``cpu_full_mask_p50_ms_1000`` - X's serving layout (reference §4.3.1): the full masked sequence
   with ``candidate_seq_len = 64`` candidates, so 1,000 candidates are 16 sequences
-  ``[user | 256 history | 64 candidates]``, each recomputing the prefix (run as ONE batch of 16,
+  ``[user | 320 history | 64 candidates]``, each recomputing the prefix (run as ONE batch of 16,
   the fastest way to execute that layout). ``kv_speedup`` = this / the KV-cached model time.
 * ``cpu_single_sequence_p50_ms_1000`` - one masked sequence holding all 1,000 candidates (the
   prefix computed once, so it shares the per-candidate work with the KV path);
@@ -22,14 +22,16 @@ every query/key pair the kernel computes, as it does). ``kv_flop_ratio`` = X's l
 the speedup the KV cache would give if both paths ran at the same GFLOP/s (``*_gflop_per_s``).
 
 ``kv_speedup_by_history``: the same comparison (model time only, same run, random weights) for
-history lengths 128 / 256 / 512 / 1022 (X's production ``history_seq_len``, reference §4.3.1);
+history lengths 128 / 256 / 320 / 384 / 512 / 1022 (X's production ``history_seq_len``, reference §4.3.1);
 the KV cache's advantage grows with the history, since X's layout recomputes it 16 times.
 
 Threads: the headline numbers use ``--threads`` (default: the ranker server's own default, half
 the cores: 1 on the 2-core box); ``cpu_p50_ms_1000_by_threads`` and ``kv_speedup_by_threads``
 repeat the engine call and the speedup at 1 and 2 threads.
 
-Numbers come from a shared 2-core box: the 1-minute load average is reported with them. On a CUDA
+Paths that are compared are timed round-robin in the same loop (``_interleaved_ms``), so a drift
+in the shared host's speed moves both sides of a ratio alike. Numbers come from a shared 2-core
+box: the 1-minute load average is reported with them. On a CUDA
 machine it also measures GPU scoring throughput and training throughput.
 
     python -m bench ranker [--quick] [--record]
@@ -42,6 +44,7 @@ import os
 import random
 import statistics
 import time
+from collections.abc import Callable
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode, sdpa_flop_count
@@ -59,7 +62,7 @@ from phoenix.ranker.train import TrainConfig, train
 NOW = 1_760_000_000_000
 X_CANDIDATES_PER_SEQUENCE = 64  # X's candidate_seq_len in serving (reference §4.3.1)
 CHUNK = DEFAULT_CHUNK_SIZE  # the engine's candidate chunk
-HISTORY_LENGTHS = (128, 256, 512, 1022)  # 1022 = X's production history_seq_len (reference §4.3.1)
+HISTORY_LENGTHS = (128, 256, 320, 384, 512, 1022)  # 1022 = X's production history_seq_len (reference §4.3.1)
 
 
 def _request(cfg: RankerConfig, n_cands: int, seed: int = 0) -> ScoreRequest:
@@ -128,15 +131,27 @@ def executed_flops(fn) -> int:
 
 def _p50_ms(fn, reps: int, name: str = "") -> float:
     """Median wall time; the minimum is kept too (less sensitive to a shared, loaded machine)."""
-    fn()  # warm-up
-    times = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1000)
-    if name:
-        _BEST[name] = min(times)
-    return statistics.median(times)
+    return _interleaved_ms({name or "_": fn}, reps)[name or "_"]
+
+
+def _interleaved_ms(fns: dict[str, Callable[[], object]], reps: int) -> dict[str, float]:
+    """Median wall time of each of ``fns``, measured round-robin: every round runs each once, in an
+    order rotated round to round, so paths whose times are compared (the KV path and a baseline)
+    see the same host speed (the shared box's speed drifts by 10-20 % within a minute; timed one
+    block after the other, that drift went straight into the ratio). The minimum of each goes to
+    ``_BEST``."""
+    names = list(fns)
+    for name in names:
+        fns[name]()  # warm-up
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(reps):
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            t = time.perf_counter()
+            fns[name]()
+            times[name].append((time.perf_counter() - t) * 1000)
+    for name in names:
+        _BEST[name] = min(times[name])
+    return {name: statistics.median(times[name]) for name in names}
 
 
 def main(argv: list[str]) -> int:
@@ -176,19 +191,25 @@ def main(argv: list[str]) -> int:
         for n in sorted({1, 2, args.threads}):
             torch.set_num_threads(n)
             by_threads[str(n)] = round(_p50_ms(lambda: engine.score([req]), reps), 2)
-            kv_n = _p50_ms(lambda: kv_forward(model, batch), reps)
-            speedup_by_threads[str(n)] = round(_p50_ms(lambda: model(x_batch), reps) / kv_n, 2)
+            ms = _interleaved_ms({"kv": lambda: kv_forward(model, batch), "full": lambda: model(x_batch)}, reps)
+            speedup_by_threads[str(n)] = round(ms["full"] / ms["kv"], 2)
     torch.set_num_threads(args.threads)
 
     with torch.inference_mode():
+        # The headline ratio: the two paths alternated, twice the samples.
+        ms = _interleaved_ms(
+            {"kv_model": lambda: kv_forward(model, batch), "full": lambda: model(x_batch)}, reps * 2
+        )
+        kv_model_ms, full_ms = ms["kv_model"], ms["full"]
         kv_ms = _p50_ms(lambda: engine.score([req]), reps, "kv")
-        kv_model_ms = _p50_ms(lambda: kv_forward(model, batch), reps, "kv_model")
+        vs_single = _interleaved_ms(
+            {"single": lambda: model(batch), "kv_vs_single": lambda: kv_forward(model, batch)}, reps
+        )
+        single_ms = vs_single["single"]
         by_chunk = {
             str(c): round(_p50_ms(lambda c=c: kv_forward(model, batch, c), reps), 2) for c in (256, 512)
         }
         by_chunk[str(CHUNK)] = round(kv_model_ms, 2)
-        full_ms = _p50_ms(lambda: model(x_batch), reps, "full")
-        single_ms = _p50_ms(lambda: model(batch), reps, "single")
         prefix_ms = _p50_ms(lambda: model.encode_prefix(batch), reps)
         full_l, _ = model(batch)
         kv_l, _ = model.score_cached(model.encode_prefix(batch), batch)
@@ -203,7 +224,7 @@ def main(argv: list[str]) -> int:
     by_history = _speedup_by_history(3 if args.quick else 5)
 
     result = {
-        "config": "d=128, 4 layers, 4q/2kv heads x 32, history 256, history-match features, "
+        "config": f"d=128, 4 layers, 4q/2kv heads x 32, history {cfg.history_len}, history-match features, "
         f"1000 candidates, chunk {CHUNK}, fp32",
         "threads": args.threads,
         "cpu_p50_ms_1000": round(kv_ms, 2),
@@ -211,9 +232,9 @@ def main(argv: list[str]) -> int:
         "cpu_full_mask_p50_ms_1000": round(full_ms, 2),
         "cpu_single_sequence_p50_ms_1000": round(single_ms, 2),
         "cpu_prefix_p50_ms": round(prefix_ms, 2),
-        "kv_speedup_baseline": "X's layout: 16 full masked sequences of [user | 256 history | 64 candidates]",
+        "kv_speedup_baseline": f"X's layout: 16 full masked sequences of [user | {cfg.history_len} history | 64 candidates]",
         "kv_speedup": round(full_ms / kv_model_ms, 2),
-        "kv_speedup_vs_single_sequence": round(single_ms / kv_model_ms, 2),
+        "kv_speedup_vs_single_sequence": round(single_ms / vs_single["kv_vs_single"], 2),
         "cpu_best_ms_1000": round(_BEST["kv"], 2),
         "cpu_full_mask_best_ms_1000": round(_BEST["full"], 2),
         "cpu_single_sequence_best_ms_1000": round(_BEST["single"], 2),
@@ -261,8 +282,11 @@ def _speedup_at_history(history: int, reps: int) -> dict:
     batch = build_batch([req.user], [req.candidates], NOW, cfg)
     x_batch = x_layout(batch)
     with torch.inference_mode():
-        kv_ms = _p50_ms(lambda: kv_forward(model, batch), reps, f"kv_{history}")
-        full_ms = _p50_ms(lambda: model(x_batch), reps, f"full_{history}")
+        ms = _interleaved_ms(
+            {f"kv_{history}": lambda: kv_forward(model, batch), f"full_{history}": lambda: model(x_batch)},
+            reps,
+        )
+        kv_ms, full_ms = ms[f"kv_{history}"], ms[f"full_{history}"]
     flop_ratio = executed_flops(lambda: model(x_batch)) / executed_flops(lambda: kv_forward(model, batch))
     return {
         "kv_model_ms": round(kv_ms, 2),

@@ -97,7 +97,7 @@ def register(groups) -> None:  # noqa: ANN001 - infra.cli.CliGroups
         seed: int = typer.Option(0),  # noqa: B008
         device: str = typer.Option("cpu"),  # noqa: B008
         size: str = typer.Option(
-            "small", help="small (fast CPU training) or serving (d=128, 4 layers, history 256)"
+            "small", help="small (fast CPU training) or serving (d=128, 4 layers, history 320)"
         ),  # noqa: B008
         max_candidates: int = typer.Option(16, help="shown posts per training example"),  # noqa: B008
     ) -> None:
