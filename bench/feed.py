@@ -1,13 +1,15 @@
 """For You feed benchmark: GetForYouFeed latency over gRPC with every service on this machine.
 
-``python -m bench feed [--quick] [--record] [--in-process NAMES | --single-process]``
+``python -m bench feed [--quick] [--record] [--ranker-size SIZE] [--in-process NAMES | --single-process]``
 
 Load: viewers that each follow the same 200 authors with 8 posts each over the last 40 h
 (1,600 in-network posts: Thunder returns its 1,200 cap) and 4,000 out-of-network posts by
 1,000 other authors (retrieval returns its 1,000 cap), so every request scores ~2,200
 candidates. Events go through the real broker into Thunder, the user-state ingest (Redis) and
 the retrieval index; retrieval and the ranker are freshly initialised small models (seeded: the
-same wherever they run). Every request is for a NEW viewer, so the scored-candidate cache never
+same wherever they run). The ranker is the test size by default (d=32, 2 layers, history 16);
+``--ranker-size serving`` serves the ranker bench's model (d=128, 4 layers, history 320) instead,
+``small`` the size docker-compose trains (d=64, 2 layers, history 128). Every request is for a NEW viewer, so the scored-candidate cache never
 short-cuts the pipeline. One request in flight.
 
 Deployed as in production: Thunder, retrieval and the ranker each serve from their own process
@@ -56,6 +58,7 @@ from home_mixer.child_process import ChildService
 from home_mixer.local_stack import CHILD_SERVICES, local_stack
 from home_mixer.settings import HomeMixerSettings
 from infra.embedded import EmbeddedServices
+from phoenix.ranker.config import RANKER_SIZES
 
 WORLD = FeedWorld(followed=200, posts_per_followed=8, oon_authors=1000, oon_posts=4000, span_ms=40 * HOUR_MS)
 FIRST_VIEWER = 1
@@ -110,7 +113,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def run(n_requests: int, n_debug: int, warmup: int, profile: str | None = None,
-              own_processes: tuple[str, ...] = CHILD_SERVICES) -> dict:
+              own_processes: tuple[str, ...] = CHILD_SERVICES, ranker_size: str = "test") -> dict:
     n_viewers = warmup + n_requests + n_debug
     now_ms = int(time.time() * 1000)
     with EmbeddedServices.start() as svc:
@@ -119,7 +122,7 @@ async def run(n_requests: int, n_debug: int, warmup: int, profile: str | None = 
         started = time.perf_counter()
         async with local_stack(load_events(n_viewers, now_ms), bootstrap=svc.kafka_bootstrap, redis_url=svc.redis_url,
                                topic_prefix=f"bench{uuid.uuid4().hex[:6]}-", settings=settings,
-                               own_processes=own_processes) as stack:
+                               own_processes=own_processes, ranker_size=ranker_size) as stack:
             setup_s = time.perf_counter() - started
             viewers = iter(range(FIRST_VIEWER, FIRST_VIEWER + n_viewers))
             timed_stats = record_pipeline_stats(stack.home_mixer.pipeline)
@@ -202,6 +205,10 @@ def main(argv: list[str] | None = None) -> int:
                             "(default: each in its own process, as deployed)")
     where.add_argument("--single-process", action="store_true",
                        help="serve Thunder, retrieval and the ranker in the bench process too (for --profile)")
+    parser.add_argument("--ranker-size", choices=RANKER_SIZES, default="test",
+                        help="the fresh ranker's size (default test: d=32, 2 layers, history 16; serving: "
+                             "the ranker bench's d=128, 4 layers, history 320); --record writes "
+                             "feed_ranker_SIZE.json for a size other than test")
     parser.add_argument("--profile", metavar="FILE",
                         help="cProfile the timed requests (main thread: every in-process asyncio service) into FILE")
     args = parser.parse_args(argv)
@@ -209,9 +216,11 @@ def main(argv: list[str] | None = None) -> int:
     n_requests, n_debug, warmup = (30, 5, 3) if args.quick else (200, 20, 5)
     in_process = CHILD_SERVICES if args.single_process else args.in_process
     own = tuple(name for name in CHILD_SERVICES if name not in in_process)
-    result = asyncio.run(run(n_requests, n_debug, warmup, args.profile, own))
+    result = asyncio.run(run(n_requests, n_debug, warmup, args.profile, own, args.ranker_size))
     result["quick"] = args.quick
+    result["ranker_size"] = args.ranker_size
     for name in CHILD_SERVICES:
         result[f"{name}_process"] = "own process" if name in own else "bench process"
-    emit("feed", result, record=args.record)
+    name = "feed" if args.ranker_size == "test" else f"feed_ranker_{args.ranker_size}"
+    emit(name, result, record=args.record, command="feed")
     return 0

@@ -324,12 +324,12 @@ def _quality(preset: str, epochs: int) -> dict:
     ``_labels``: the label kept). ``gap_to_knowable`` = that ceiling minus the model's AUC.
     """
     from events.world import WorldConfig
-    from phoenix.ranker.cli import _model_config
+    from phoenix.ranker.config import sized_config
     from phoenix.ranker.evaluate import evaluate, oracle_aucs
     from phoenix.ranker.world_eval import REPORT_ACTIONS, world_split
 
     quality_started = time.perf_counter()
-    cfg = _model_config("small")
+    cfg = sized_config("small")
     data = world_split(preset, history_len=cfg.history_len, max_candidates=16)
     world_s = time.perf_counter() - quality_started
     torch.manual_seed(0)

@@ -36,7 +36,7 @@ from home_mixer.thunder_process import start_caught_up_thunder, start_thunder_pr
 from infra.grpc_server import ServerHandle
 from infra.settings import ConnectionSettings
 from phoenix.hashing import HashConfig
-from phoenix.ranker.config import small_config
+from phoenix.ranker.config import RANKER_SIZES, sized_config
 from phoenix.ranker.engine import RankerEngine
 from phoenix.ranker.model import PhoenixRanker
 from phoenix.ranker.server import configure_torch_threads
@@ -64,9 +64,11 @@ def fresh_retrieval_model(seed: int = 0, dim: int = 32) -> TwoTowerModel:
     return TwoTowerModel(cfg).eval()
 
 
-def fresh_ranker_engine(seed: int = 0) -> RankerEngine:
+def fresh_ranker_engine(seed: int = 0, size: str = "test") -> RankerEngine:
+    """A seeded, untrained ranker of a named size (``phoenix.ranker.config.sized_config``)."""
     torch.manual_seed(seed)
-    return RankerEngine(PhoenixRanker(small_config(max_candidates=2800)).eval(), f"fresh-ranker-{seed}")
+    suffix = "" if size == "test" else f"-{size}"
+    return RankerEngine(PhoenixRanker(sized_config(size)).eval(), f"fresh-ranker-{seed}{suffix}")
 
 
 @dataclass
@@ -101,15 +103,19 @@ async def local_stack(
     settings: HomeMixerSettings | None = None,
     catch_up_timeout_s: float = 60.0,
     own_processes: Collection[str] = (),
+    ranker_size: str = "test",
 ) -> AsyncIterator[LocalStack]:
     """Produce ``events`` to fresh topics, start every service, yield, and stop them all.
 
     ``own_processes`` (a subset of ``CHILD_SERVICES``) are served from child processes
     (``home_mixer.child_process``) with fresh seeded models: a given ``ranker`` or
-    ``retrieval_model`` can only be served in this process."""
+    ``retrieval_model`` can only be served in this process. Without a given ``ranker``, the fresh
+    one has ``ranker_size`` (``phoenix.ranker.config.RANKER_SIZES``) wherever it runs."""
     unknown = set(own_processes) - set(CHILD_SERVICES)
     if unknown:
         raise ValueError(f"own_processes: unknown services {sorted(unknown)} (known: {', '.join(CHILD_SERVICES)})")
+    if ranker_size not in RANKER_SIZES:
+        raise ValueError(f"ranker_size: unknown size {ranker_size!r} (known: {', '.join(RANKER_SIZES)})")
     if ranker is not None and "ranker" in own_processes:
         raise ValueError("a given ranker engine can only be served in process")
     if retrieval_model is not None and "retrieval" in own_processes:
@@ -137,7 +143,7 @@ async def local_stack(
         if "retrieval" in own_processes:
             children["retrieval"] = start_retrieval_process(0, redis_url, bootstrap, topics.posts, catch_up_timeout_s)
         if "ranker" in own_processes:
-            children["ranker"] = start_ranker_process(0)
+            children["ranker"] = start_ranker_process(0, ranker_size)
         stack.extend(child.stop for child in children.values())
         ingest = UserStateIngest(redis_url, bootstrap=bootstrap, topics=topics, group_id=None).start()
         stack.append(lambda: asyncio.to_thread(ingest.stop))
@@ -162,7 +168,7 @@ async def local_stack(
             addresses["retrieval"] = f"127.0.0.1:{retrieval.handle.port}"
         ranker_handle: ServerHandle | None = None
         if "ranker" not in own_processes:
-            ranker_handle, ranker_service = await serve_ranker(ranker or fresh_ranker_engine())
+            ranker_handle, ranker_service = await serve_ranker(ranker or fresh_ranker_engine(0, ranker_size))
             stack.append(ranker_service.batcher.stop)
             stack.append(lambda: ranker_handle.stop(0.5))
             addresses["ranker"] = f"127.0.0.1:{ranker_handle.port}"

@@ -12,14 +12,14 @@ from __future__ import annotations
 from home_mixer.child_process import ChildService, Stopper
 
 
-async def serve_fresh_ranker(seed: int) -> tuple[int, Stopper]:
-    """Child: serve ``fresh_ranker_engine(seed)`` on a free loopback port."""
+async def serve_fresh_ranker(seed: int, size: str = "test") -> tuple[int, Stopper]:
+    """Child: serve ``fresh_ranker_engine(seed, size)`` on a free loopback port."""
     from home_mixer.local_stack import fresh_ranker_engine
     from phoenix.ranker.server import configure_torch_threads
     from phoenix.ranker.server import serve as serve_ranker
 
     configure_torch_threads()
-    handle, service = await serve_ranker(fresh_ranker_engine(seed))
+    handle, service = await serve_ranker(fresh_ranker_engine(seed, size))
 
     async def stop() -> None:
         await handle.stop(0.5)
@@ -28,7 +28,7 @@ async def serve_fresh_ranker(seed: int) -> tuple[int, Stopper]:
     return handle.port, stop
 
 
-def start_ranker_process(seed: int = 0) -> ChildService:
+def start_ranker_process(seed: int = 0, size: str = "test") -> ChildService:
     """Spawn the ranker child; ``await child.ready(timeout)`` for its port."""
-    return ChildService.start("ranker", serve_fresh_ranker, seed)
+    return ChildService.start("ranker", serve_fresh_ranker, seed, size)
 

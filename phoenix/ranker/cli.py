@@ -155,20 +155,11 @@ def register(groups) -> None:  # noqa: ANN001 - infra.cli.CliGroups
 
 
 def _model_config(size: str):  # noqa: ANN202
-    from phoenix.hashing import HashConfig
-    from phoenix.ranker.config import RankerConfig
-    from phoenix.transformer import TransformerConfig
+    from phoenix.ranker.config import sized_config
 
-    if size == "serving":
-        return RankerConfig()
-    if size == "small":
-        return RankerConfig(
-            hashing=HashConfig(2, 20_011, 200_003, 20_011),
-            transformer=TransformerConfig(dim=64, num_layers=2, num_q_heads=4, num_kv_heads=2, head_dim=16),
-            table_dim=32,
-            history_len=128,  # measured on the small world: +0.003-0.004 favorite AUC over 64
-        )
-    raise typer.BadParameter(f"unknown size {size!r} (small|serving)")
+    if size not in ("small", "serving"):
+        raise typer.BadParameter(f"unknown size {size!r} (small|serving)")
+    return sized_config(size)
 
 
 def _log_examples(events: Path, history_len: int, max_candidates: int, valid_fraction: float, split_topics):  # noqa: ANN001, ANN202

@@ -78,6 +78,28 @@ class RankerConfig:
             raise ValueError(f"ranker config is incomplete or has unknown fields: {exc}") from exc
 
 
+RANKER_SIZES = ("test", "small", "serving")
+
+
+def sized_config(size: str) -> RankerConfig:
+    """A named model size: ``test`` (``small_config``, d=32, 2 layers, history 16: what the tests
+    and the feed bench's fresh ranker use), ``small`` (d=64, 2 layers, history 128: the CLI's
+    fast CPU training size, what docker-compose trains) or ``serving`` (the defaults: d=128, 4
+    layers, history 320). Each takes X's request size of up to 2,800 candidates."""
+    if size == "test":
+        return small_config(max_candidates=2800)
+    if size == "small":
+        return RankerConfig(
+            hashing=HashConfig(2, 20_011, 200_003, 20_011),
+            transformer=TransformerConfig(dim=64, num_layers=2, num_q_heads=4, num_kv_heads=2, head_dim=16),
+            table_dim=32,
+            history_len=128,  # measured on the small world: +0.003-0.004 favorite AUC over 64
+        )
+    if size == "serving":
+        return RankerConfig()
+    raise ValueError(f"unknown ranker size {size!r} (known: {', '.join(RANKER_SIZES)})")
+
+
 def small_config(**overrides) -> RankerConfig:
     """A tiny config for tests and quick training runs."""
     base = dict(
