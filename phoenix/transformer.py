@@ -357,9 +357,10 @@ def _prefix_attention(
     q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, key_bias: torch.Tensor | None
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Attention of pre-scaled ``q [B, G, M, d]`` over ``k, v [B, G, P, d]``: (output, log-sum-exp
-    ``[B, G, M]``). On CPU it is torch's fused flash kernel (it returns the log-sum-exp the
-    split softmax needs); elsewhere, or without that kernel, the same sums written out.
-    Queries and bias take the keys' dtype (they differ under autocast; a no-op otherwise)."""
+    ``[B, G, M]``). At inference it is one fused kernel that also returns the log-sum-exp the split
+    softmax needs: torch's flash kernel on CPU, the memory-efficient one on CUDA; with autograd,
+    elsewhere, or without those kernels, the same sums written out. Queries and bias take the
+    keys' dtype (they differ under autocast; a no-op otherwise)."""
     q = q.to(k.dtype)
     if key_bias is not None:
         key_bias = key_bias.to(k.dtype)
