@@ -39,7 +39,7 @@ from phoenix.hashing import HashConfig
 from phoenix.ranker.config import RANKER_SIZES, sized_config
 from phoenix.ranker.engine import RankerEngine
 from phoenix.ranker.model import PhoenixRanker
-from phoenix.ranker.server import configure_torch_threads
+from phoenix.ranker.server import configure_torch_threads, default_workers
 from phoenix.ranker.server import serve as serve_ranker
 from phoenix.retrieval.live_index import LiveIndex
 from phoenix.retrieval.model import RetrievalConfig, TwoTowerModel
@@ -65,10 +65,12 @@ def fresh_retrieval_model(seed: int = 0, dim: int = 32) -> TwoTowerModel:
 
 
 def fresh_ranker_engine(seed: int = 0, size: str = "test") -> RankerEngine:
-    """A seeded, untrained ranker of a named size (``phoenix.ranker.config.sized_config``)."""
+    """A seeded, untrained ranker of a named size (``phoenix.ranker.config.sized_config``), with
+    the ranker server's default chunk workers for torch's current thread count."""
     torch.manual_seed(seed)
     suffix = "" if size == "test" else f"-{size}"
-    return RankerEngine(PhoenixRanker(sized_config(size)).eval(), f"fresh-ranker-{seed}{suffix}")
+    model = PhoenixRanker(sized_config(size)).eval()
+    return RankerEngine(model, f"fresh-ranker-{seed}{suffix}", workers=default_workers(torch.get_num_threads()))
 
 
 @dataclass

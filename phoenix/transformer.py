@@ -515,13 +515,13 @@ class Transformer(nn.Module):
             )
         if bool((positions != positions[:, :1]).any()):
             raise ValueError("the cached path needs every candidate of a row at one position")
-        views, bias = self._candidate_views(cache, positions[:, 0], x.dtype)
+        views, bias = self.candidate_views(cache, positions[:, 0], x.dtype)
         for block, view in zip(self.blocks, views, strict=True):
             x = block.forward_cached(x, view, bias)
         return self.final_norm(x)
 
-    def _candidate_views(
-        self, cache: KVCache, positions: torch.Tensor, dtype: torch.dtype
+    def candidate_views(
+        self, cache: KVCache, positions: torch.Tensor, dtype: torch.dtype = torch.float32
     ) -> tuple[list[CandidateView], torch.Tensor | None]:
         """Every layer's ``Attention.candidate_view`` of ``cache`` for candidates at ``positions
         [B]``, plus the additive key bias of the padded prefix slots (None: none padded). Kept on

@@ -43,6 +43,9 @@ def register(groups) -> None:  # noqa: ANN001 - infra.cli.CliGroups
         device: str = typer.Option("cpu", help="cpu or cuda[:N]"),  # noqa: B008
         chunk_size: int = typer.Option(1024, help="candidates per KV-cached chunk (engine.DEFAULT_CHUNK_SIZE)"),  # noqa: B008
         threads: int = typer.Option(0, help="torch intra-op threads (0 = half the cores)"),  # noqa: B008
+        workers: int = typer.Option(
+            0, help="threads scoring a request's candidate chunks concurrently (0 = cores / threads)"
+        ),  # noqa: B008
         max_concurrent_rpcs: int = typer.Option(
             64, help="gRPC refuses calls beyond this with RESOURCE_EXHAUSTED"
         ),  # noqa: B008
@@ -54,16 +57,16 @@ def register(groups) -> None:  # noqa: ANN001 - infra.cli.CliGroups
         from phoenix.ranker.config import RankerConfig
         from phoenix.ranker.engine import RankerEngine
         from phoenix.ranker.model import PhoenixRanker
-        from phoenix.ranker.server import configure_torch_threads, serve
+        from phoenix.ranker.server import configure_torch_threads, default_workers, serve
 
         env = RankerServeSettings()
         checkpoint = checkpoint or env.checkpoint
-        configure_torch_threads(threads or None)
+        workers = workers or default_workers(configure_torch_threads(threads or None))
         if checkpoint:
-            engine = RankerEngine.from_checkpoint(checkpoint, device, chunk_size)
+            engine = RankerEngine.from_checkpoint(checkpoint, device, chunk_size, workers)
         else:
             log.warning("no --checkpoint: serving an UNTRAINED default ranker (scores are meaningless)")
-            engine = RankerEngine(PhoenixRanker(RankerConfig()), "untrained", device, chunk_size)
+            engine = RankerEngine(PhoenixRanker(RankerConfig()), "untrained", device, chunk_size, workers)
         addr = bind_address(host if host is not None else env.host, port if port is not None else env.port,
                             address or connection_settings().ranker_addr)
         start_metrics_server(metrics_port if metrics_port is not None else env.metrics_port)

@@ -166,7 +166,15 @@ class PhoenixRanker(nn.Module):
     def score_cached(self, cache: KVCache, batch: RankerBatch) -> tuple[torch.Tensor, torch.Tensor]:
         """Score ``batch``'s candidates against ``cache`` (one cache row per batch row)."""
         cands = self.candidate_tokens(batch)
-        positions = torch.full(
-            (cands.shape[0], 1), self.cfg.num_prefix, dtype=torch.long, device=cands.device
-        )
+        positions = self._candidate_positions(cache, cands.device)
         return self._heads(self.transformer.forward_cached(cands, positions, cache))
+
+    def prepare_cache(self, cache: KVCache) -> None:
+        """Build now the per-layer candidate views every ``score_cached`` on ``cache`` reuses (at
+        inference), so chunks scored concurrently share one set instead of each building its own."""
+        positions = self._candidate_positions(cache, cache.key_valid.device)[:, 0]
+        self.transformer.candidate_views(cache, positions, self.dwell_vec.dtype)  # the tokens' dtype
+
+    def _candidate_positions(self, cache: KVCache, device: torch.device) -> torch.Tensor:
+        """[B, 1]: every candidate sits at position H (right-anchored scheme)."""
+        return torch.full((cache.batch_size, 1), self.cfg.num_prefix, dtype=torch.long, device=device)

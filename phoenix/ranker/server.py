@@ -72,7 +72,7 @@ class RankerService(recsys_pb2_grpc.RecsysPredictorServicer):
             current = self.engine
             try:
                 engine = await asyncio.to_thread(
-                    RankerEngine.from_checkpoint, path, str(current.device), current.chunk_size
+                    RankerEngine.from_checkpoint, path, str(current.device), current.chunk_size, current.workers
                 )
             except (CheckpointError, ValueError, OSError) as exc:  # a bad path (too long, NUL) is refused too
                 log.warning("refused checkpoint %s: %s", path[:200], exc)
@@ -111,6 +111,13 @@ def default_threads() -> int:
     the other services, and OpenMP intra-op threads degrade badly when cores are oversubscribed
     (measured: 2 threads on a loaded 2-core box ran 10-30x slower than 1)."""
     return max(1, (os.cpu_count() or 2) // 2)
+
+
+def default_workers(threads: int | None = None) -> int:
+    """Chunk workers (``RankerEngine(workers=...)``) for torch at ``threads`` intra-op threads
+    (default: ``default_threads()``): one per that many cores, so a request's chunks can use every
+    core without OpenMP's oversubscription (2 on the 2-core box)."""
+    return max(1, (os.cpu_count() or 1) // max(1, threads or default_threads()))
 
 
 def configure_torch_threads(threads: int | None = None) -> int:

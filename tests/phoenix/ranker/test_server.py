@@ -49,9 +49,9 @@ def _cands(n: int, offset: int = 0) -> list[pb.TweetInfo]:
     return [pb.TweetInfo(tweet_id=make_snowflake(NOW + i + offset), author_id=50 + i % 5) for i in range(n)]
 
 
-def _run(scenario, model: PhoenixRanker | None = None, **kwargs):
+def _run(scenario, model: PhoenixRanker | None = None, workers: int = 1, **kwargs):
     async def main():
-        handle, service = await serve(RankerEngine(model or _model(), "v-test"), **kwargs)
+        handle, service = await serve(RankerEngine(model or _model(), "v-test", workers=workers), **kwargs)
         try:
             return await scenario(f"127.0.0.1:{handle.port}", service)
         finally:
@@ -160,13 +160,14 @@ def test_reload_swaps_good_and_refuses_bad_checkpoints(tmp_path) -> None:
             _, _, still = await client.predict(_sequence(1, 2), _cands(2))
             ok = await client.reload(str(good))
             _, _, now = await client.predict(_sequence(1, 2), _cands(2))
-            return refused, still, ok, now
+            return refused, still, ok, now, service.engine.workers
 
-    refused, still, ok, now = _run(scenario)
+    refused, still, ok, now, workers = _run(scenario, workers=2)
     assert all(not r.ok and r.model_version == "v-test" and r.message for r in refused)
     assert "NaN" in refused[1].message
     assert still == "v-test"
     assert ok.ok and ok.model_version == new_version and now == new_version
+    assert workers == 2  # the reloaded engine keeps the server's chunk workers
 
 
 def _packed(infos: list[pb.TweetInfo]) -> pb.PackedCandidates:
@@ -232,3 +233,13 @@ def test_malformed_packed_candidates_are_invalid_argument() -> None:
     assert all(code == grpc.StatusCode.INVALID_ARGUMENT for code, _ in out.values()), out
     assert "both" in out["both"][1] and "author_id" in out["short"][1] and "tweet_id" in out["zero"][1]
     assert "semantic_id" in out["levels"][1] and "at most" in out["too many"][1]
+
+
+def test_default_workers_use_every_core_at_the_thread_count(monkeypatch) -> None:
+    import os
+
+    from phoenix.ranker.server import default_workers
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 16)
+    assert default_workers(8) == 2 and default_workers(1) == 16 and default_workers(32) == 1
+    assert default_workers() == 2  # at the default threads: half the cores
