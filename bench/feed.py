@@ -24,7 +24,9 @@ pipeline p50 (``timed_pipeline_p50_ms``: the rest of ``p50_ms`` is gRPC, the cli
 this event loop, and the previous request's side effects, which start once its response is out
 and overlap the next request), per-stage p50 of debug requests
 (``stage_p50_ms``: those also build every explanation) and the 1-minute load average before and
-after the timed requests: the box is shared, and its load moves these numbers by tens of percent.
+after the timed requests: the box is shared, and its load moves these numbers by tens of percent;
+so does the VM's own speed at a load near zero, which ``host_probe_ms`` (a fixed reference
+workload, ``bench.host_probe``, before and after) shows.
 ``process_cpu_ms_per_request`` (all threads of this process: home-mixer with its side effects,
 the client, Kafka, the ingest consumers, and every service served in process) moves much less
 with the load; ``child_cpu_ms_per_request`` is each child process's CPU (all its threads) and
@@ -51,6 +53,7 @@ from typing import Any
 
 from google.protobuf.message import Message
 
+from bench.host_probe import host_probe_ms
 from bench.record import emit
 from bench.synthetic_feed import HOUR_MS, FeedWorld
 from candidate_pipeline.stats import PipelineStats
@@ -131,6 +134,7 @@ async def run(n_requests: int, n_debug: int, warmup: int, profile: str | None = 
             latencies, sizes, retrieved, degraded = [], [], [], 0
             profiler = cProfile.Profile() if profile else None
             load_before = os.getloadavg()
+            probe_before = host_probe_ms()
             cpu_before = time.process_time()
             children_before = children_cpu_seconds(stack.children)
             loop_cpu_before = time.thread_time()
@@ -151,6 +155,7 @@ async def run(n_requests: int, n_debug: int, warmup: int, profile: str | None = 
                           for name, secs in children_cpu_seconds(stack.children).items()}
             loop_cpu_s = time.thread_time() - loop_cpu_before
             load_after = os.getloadavg()
+            probe_after = host_probe_ms()
             timed = list(timed_stats)
             if profiler is not None:
                 profiler.disable()
@@ -182,6 +187,7 @@ async def run(n_requests: int, n_debug: int, warmup: int, profile: str | None = 
         "timed_stage_p50_ms": stage_p50s(timed),
         "setup_s": round(setup_s, 1),
         "load_avg_1m": {"before": round(load_before[0], 2), "after": round(load_after[0], 2)},
+        "host_probe_ms": {"before": probe_before, "after": probe_after},
         "target": {"p50_ms": 100, "p99_ms": 250},
     }
 

@@ -34,7 +34,8 @@ repeat the engine call (one worker) and the speedup at 1 and 2 threads.
 
 Paths that are compared are timed round-robin in the same loop (``_interleaved_ms``), so a drift
 in the shared host's speed moves both sides of a ratio alike. Numbers come from a shared 2-core
-box: the 1-minute load average is reported with them. On a CUDA
+box: the 1-minute load average is reported with them, and ``host_probe_ms`` (a fixed reference
+workload, ``bench.host_probe``) at the start and end shows the VM's own speed. On a CUDA
 machine it also measures GPU scoring throughput and training throughput.
 
     python -m bench ranker [--quick] [--record]
@@ -52,6 +53,7 @@ from collections.abc import Callable
 import torch
 from torch.utils.flop_counter import FlopCounterMode, sdpa_flop_count
 
+from bench.host_probe import host_probe_ms
 from bench.record import emit
 from infra.snowflake import make_snowflake
 from phoenix.ranker.config import RankerConfig
@@ -179,6 +181,7 @@ def main(argv: list[str]) -> int:
     )
     args = parser.parse_args(argv)
     load_at_start = os.getloadavg()[0]
+    probe_at_start = host_probe_ms()
     reps = 5 if args.quick else 20
     torch.manual_seed(0)
     cfg = RankerConfig()
@@ -269,6 +272,7 @@ def main(argv: list[str]) -> int:
         # The dev box is shared: a 1-minute load average above the core count inflates every number.
         "load_average_1m_at_start": round(load_at_start, 2),
         "load_average_1m_at_end": round(os.getloadavg()[0], 2),
+        "host_probe_ms": {"at_start": probe_at_start, "at_end": host_probe_ms()},
         "cores": os.cpu_count(),
     }
     if torch.cuda.is_available():
