@@ -155,12 +155,12 @@ async def run(n_requests: int, n_debug: int, warmup: int, profile: str | None = 
                           for name, secs in children_cpu_seconds(stack.children).items()}
             loop_cpu_s = time.thread_time() - loop_cpu_before
             load_after = os.getloadavg()
-            probe_after = host_probe_ms()
             timed = list(timed_stats)
             if profiler is not None:
                 profiler.disable()
                 profiler.dump_stats(profile)
                 pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+            probe_after = host_probe_ms()
             stage_ms: dict[str, list[float]] = {}
             for _ in range(n_debug):
                 feed = await stack.client.get_feed(next(viewers), debug=True, timeout_s=10)
