@@ -172,7 +172,7 @@ class RankerEngine:
     def _score_chunks(self, chunks: list[_Chunk]) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """(logits, dwell) of each chunk: in turn, or with workers concurrently (the calling thread
         scores the first)."""
-        if self._pool is None or len(chunks) == 1:
+        if self._pool is None or len(chunks) <= 1:
             return [self.model.score_cached(c.cache, c.batch) for c in chunks]
         for c in chunks:  # the candidate views, built here once, not by each concurrent chunk
             self.model.prepare_cache(c.cache)

@@ -73,6 +73,9 @@ def test_concurrent_chunks_score_like_one_thread(monkeypatch) -> None:
         assert a.log_probs.shape == b.log_probs.shape
         assert np.allclose(a.log_probs, b.log_probs, atol=1e-5)
         assert np.allclose(a.dwell_s, b.dwell_s, atol=1e-4)
+    # Only empty requests: no chunk at all (found by the gRPC fuzz test).
+    empty = RankerEngine(model, "v", workers=3).score([ScoreRequest(_user(1, 3), [], NOW)] * 2)
+    assert [r.log_probs.shape for r in empty] == [(0, 64), (0, 64)]
 
 
 def test_small_work_stays_on_the_calling_thread(monkeypatch) -> None:
