@@ -26,9 +26,10 @@ class RankerConfig:
     hashing: HashConfig = field(default_factory=HashConfig)
     transformer: TransformerConfig = field(default_factory=TransformerConfig)
     table_dim: int = 64  # width of a hash-table row (projected to transformer.dim per hash)
-    # S: most recent engagements kept, newest last. X serves 1,022; 320 is the longest multiple of
-    # X's candidate_seq_len (64) whose 1,000-candidate KV-cached request stays near 80 % of the
-    # 50 ms CPU budget on the 2-core box (bench ``kv_speedup_by_history``: 384 costs ~5 ms more).
+    # S: most recent engagements kept, newest last. X serves 1,022; 320 is the longest multiple
+    # of X's candidate_seq_len (64) whose 1,000-candidate KV-cached request, on one thread, stays
+    # near 80 % of the 50 ms CPU budget on the 2-core box (``kv_speedup_by_history``: 384 costs
+    # ~5 ms more).
     # At 256 the KV cache's gain over X's layout is capped near its ideal (256+1+64)/64 = 5.0x, so
     # the measured ratio sat on the 5x target, moved by host noise; at 320 the ideal is 6.0x.
     history_len: int = 320
