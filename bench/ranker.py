@@ -3,8 +3,8 @@
 Serving config (``RankerConfig()`` defaults): d=128, 4 layers, 4 query / 2 kv heads of 32,
 qk-norm, FFN 256, 2 mmh3 hashes per id into 64-wide tables, history 320 (all slots filled),
 semantic ids and history-match features, 1,000 candidates, the engine's chunk (1,024: one chunk).
-``cpu_p50_ms_1000`` is the whole engine call (hashing and feature building included) as the
-ranker server runs it: ``--threads`` torch threads and the server's default chunk workers
+``cpu_p50_ms_1000`` is the whole engine call (hashing and feature building included, from the
+candidate columns home-mixer's packed request decodes into) as the ranker server runs it: ``--threads`` torch threads and the server's default chunk workers
 (``phoenix.ranker.server.default_workers``: 2 on the 2-core box, each chunk of 500 candidates on
 its own thread); ``cpu_p50_ms_1000_by_workers`` gives 1 and that many. ``*_model_ms`` are the
 forward passes alone, on the calling thread (the KV ratio compares model work, not threads).
@@ -59,7 +59,14 @@ from infra.snowflake import make_snowflake
 from phoenix.ranker.config import RankerConfig
 from phoenix.ranker.engine import DEFAULT_CHUNK_SIZE, RankerEngine, ScoreRequest
 from phoenix.ranker.examples import Example
-from phoenix.ranker.features import CandidateItem, HistoryItem, RankerBatch, UserContext, build_batch
+from phoenix.ranker.features import (
+    CandidateColumns,
+    CandidateItem,
+    HistoryItem,
+    RankerBatch,
+    UserContext,
+    build_batch,
+)
 from phoenix.ranker.model import PhoenixRanker
 from phoenix.ranker.server import default_threads, default_workers
 from phoenix.ranker.train import TrainConfig, train
@@ -71,6 +78,8 @@ HISTORY_LENGTHS = (128, 256, 320, 384, 512, 1022)  # 1022 = X's production histo
 
 
 def _request(cfg: RankerConfig, n_cands: int, seed: int = 0) -> ScoreRequest:
+    """One user with a full history and ``n_cands`` candidates, the candidates as the columns the
+    ranker server decodes home-mixer's packed candidates into (``CandidateColumns``)."""
     rnd = random.Random(seed)
     history = [
         HistoryItem(
@@ -88,7 +97,7 @@ def _request(cfg: RankerConfig, n_cands: int, seed: int = 0) -> ScoreRequest:
         )
         for i in range(n_cands)
     ]
-    return ScoreRequest(UserContext(rnd.randint(1, 10**9), history), cands, NOW)
+    return ScoreRequest(UserContext(rnd.randint(1, 10**9), history), CandidateColumns.from_items(cands), NOW)
 
 
 _BEST: dict[str, float] = {}

@@ -11,7 +11,8 @@ magnitude:
   ``gpu_candidates_per_s`` is the best of these (the engine batches concurrent users, so this is
   what a loaded server reaches).
 * ``gpu_model_p50_ms_<U>_users_x_1000``: the forward passes alone on an already-built batch, fp32
-  and under bf16 autocast; ``gpu_featurize_p50_ms_<U>_users`` the CPU feature building.
+  and under bf16 autocast; ``gpu_featurize_p50_ms_<U>_users`` the CPU feature building (from the
+  candidate columns the server decodes packed requests into, as in ``bench ranker``).
 * ``gpu_kv_speedup``: X's layout (64 candidates per full masked sequence) / the KV-cached path,
   wall time. At one user both are bound by kernel launches, not by the GPU, so also:
   ``gpu_*_kernel_ms_1000`` (time the GPU spent in kernels, from the profiler), ``gpu_*_launches``
