@@ -5,7 +5,9 @@ measured p50 68-123 ms in the feed bench within one session), with the load aver
 either way. ``host_probe_ms`` times the same single-threaded work every time: a pure-Python loop
 (what home-mixer's event loop spends its time on) and float32 array arithmetic (numpy's
 element-wise kernels run on one thread, unlike its matrix products). A run whose probe is 20 %
-slower than another's ran on a 20 % slower host.
+slower than another's ran on a 20 % slower host. The converse does not hold: the model benches
+have also run 20-30 % slow at a fast probe (contention the probe's small working set does not
+feel), so the probe explains some of the spread, not all of it.
 """
 
 from __future__ import annotations
