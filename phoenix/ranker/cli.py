@@ -44,7 +44,7 @@ def register(groups) -> None:  # noqa: ANN001 - infra.cli.CliGroups
         chunk_size: int = typer.Option(1024, help="candidates per KV-cached chunk (engine.DEFAULT_CHUNK_SIZE)"),  # noqa: B008
         threads: int = typer.Option(0, help="torch intra-op threads (0 = half the cores)"),  # noqa: B008
         workers: int = typer.Option(
-            0, help="threads scoring a request's candidate chunks concurrently (0 = cores / threads)"
+            0, min=0, help="threads scoring a request's candidate chunks concurrently (0 = cores / threads)"
         ),  # noqa: B008
         max_concurrent_rpcs: int = typer.Option(
             64, help="gRPC refuses calls beyond this with RESOURCE_EXHAUSTED"
