@@ -70,3 +70,29 @@ def test_features_change_scores_and_old_configs_load_without_them() -> None:
     assert not legacy.history_match_features
     assert not any(k.startswith("match_mlp") for k in PhoenixRanker(legacy).state_dict())
     assert build_batch([UserContext(1, _history())], [cand], NOW, legacy).cand_match.shape == (1, 1, 0)
+
+
+def test_vectorised_features_equal_a_per_candidate_reference() -> None:
+    """Random keys (0 = unknown) and values: every candidate's three blocks equal the sums over the
+    matching history items, written out one candidate at a time."""
+    from phoenix.ranker.history_match import history_match_features
+
+    def finish(sums: np.ndarray) -> np.ndarray:
+        n = sums[0]
+        return np.concatenate([np.log2(1.0 + sums[:-1]) / 8.0, [sums[-1] / n if n > 0 else 0.0]])
+
+    rng = np.random.default_rng(3)
+    b, s, c = 3, 40, 25
+    hist_topic, hist_author = rng.integers(0, 6, (b, s)), rng.integers(0, 8, (b, s))
+    cand_topic, cand_author = rng.integers(0, 7, (b, c)), rng.integers(0, 9, (b, c))
+    values = rng.random((b, s, BLOCK)).astype(np.float32)
+    values[..., 0] = 1.0  # the item count, as history_item_values writes it
+    values *= rng.random((b, s, 1)) > 0.2  # padded slots: zero rows
+    got = history_match_features(hist_topic, hist_author, values, cand_topic, cand_author)
+    for i in range(b):
+        for j in range(c):
+            for block, (hist, cand) in enumerate([(hist_topic, cand_topic), (hist_author, cand_author)]):
+                match = (hist[i] == cand[i, j]) & (cand[i, j] != 0)
+                want = finish(values[i][match].sum(0)) if match.any() else np.zeros(BLOCK)
+                assert np.allclose(got[i, j, block * BLOCK : (block + 1) * BLOCK], want, atol=1e-6)
+            assert np.allclose(got[i, j, 2 * BLOCK :], finish(values[i].sum(0)), atol=1e-6)
