@@ -379,7 +379,10 @@ def _prefix_attention(
 
 def _aligned_bias(key_bias: torch.Tensor) -> torch.Tensor:
     """``key_bias [B, 1, 1, P]`` as a view into storage whose rows are padded to a multiple of 16
-    (the CUDA kernel reads the bias with aligned loads; SDPA's own wrapper pads the same way)."""
+    (the CUDA kernel reads the bias with aligned loads; SDPA's own wrapper pads the same way).
+    Already aligned (``Transformer.candidate_views`` builds it so, once per request): as it is."""
+    if all(stride % 16 == 0 for stride in key_bias.stride()[:-1]):
+        return key_bias
     p = key_bias.shape[-1]
     padded = key_bias.new_zeros(*key_bias.shape[:-1], -(-p // 16) * 16)
     padded[..., :p] = key_bias
@@ -537,6 +540,8 @@ class Transformer(nn.Module):
         if not bool(cache.key_valid.all()):
             bias = torch.zeros(cache.key_valid.shape, dtype=dtype, device=positions.device)
             bias = bias.masked_fill(~cache.key_valid, float("-inf"))[:, None, None, :]
+            if bias.is_cuda:  # aligned once here, not by every layer's attention call
+                bias = _aligned_bias(bias)
         if not torch.is_grad_enabled():
             cache.views = (positions.clone(), views, bias)
         return views, bias
